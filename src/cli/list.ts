@@ -1,0 +1,139 @@
+/**
+ * `--action list`: the configured sources and, when Elasticsearch answers, each owned
+ * connector: id, name, service type, index, status, last sync status and time, and the next
+ * scheduled run.
+ *
+ * @module
+ */
+import { createEsClient, describeFailure } from "../es/mod.ts";
+import { statusOf } from "../errors/mod.ts";
+import { CONNECTORS_INDEX } from "../protocol/types.ts";
+import type { ConnectorDoc } from "../protocol/types.ts";
+import { nextScheduledRun } from "../service/scheduling_service.ts";
+import type { CliContext } from "./main.ts";
+
+const COLUMNS = [
+  "ID",
+  "NAME",
+  "SERVICE TYPE",
+  "INDEX",
+  "STATUS",
+  "LAST SYNC",
+  "LAST SYNCED",
+  "NEXT RUN",
+];
+
+/** An ISO time without milliseconds (`2024-05-01T10:00:00Z`), or `-`. */
+function shortTime(value: string | Date | null | undefined): string {
+  if (!value) return "-";
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * One row of the connector table.
+ *
+ * @example
+ * ```ts
+ * import { connectorRow } from "./list.ts";
+ * const row = connectorRow("c1", {
+ *   name: "Docs", service_type: "dir", index_name: "search-docs", status: "connected",
+ *   last_sync_status: "completed", last_synced: "2024-05-01T10:00:00.000Z",
+ *   scheduling: { full: { enabled: true, interval: "0 0 0 * * ?" } },
+ * } as never, new Date("2024-05-01T12:00:00Z"));
+ * if (row.at(-1) !== "2024-05-02T00:00:00Z (full)") throw new Error(row.join(" | "));
+ * ```
+ */
+export function connectorRow(id: string, doc: ConnectorDoc, now = new Date()): string[] {
+  const { next, invalid } = nextScheduledRun(doc, now);
+  let nextRun = next ? `${shortTime(next.at)} (${next.jobType})` : "-";
+  if (invalid.length > 0) {
+    const types = invalid.map((i) => i.jobType).join(", ");
+    nextRun = next ? `${nextRun}; invalid cron (${types})` : `invalid cron (${types})`;
+  }
+  return [
+    id,
+    doc.name || "-",
+    doc.service_type ?? "-",
+    doc.index_name ?? "-",
+    doc.deleted === true ? `${doc.status} (deleted)` : String(doc.status ?? "-"),
+    doc.last_sync_status ?? "never",
+    shortTime(doc.last_synced),
+    nextRun,
+  ];
+}
+
+/**
+ * Lays rows out in aligned columns.
+ *
+ * @example
+ * ```ts
+ * import { formatTable } from "./list.ts";
+ * const out = formatTable([["A", "B"], ["long", "x"]]);
+ * if (out[1] !== "long  x") throw new Error(JSON.stringify(out));
+ * ```
+ */
+export function formatTable(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  }
+  return rows.map((row) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")
+  );
+}
+
+/**
+ * Prints sources and connectors; exits 0 even when the cluster is unreachable.
+ *
+ * @example
+ * ```ts ignore
+ * import { listAction } from "./list.ts";
+ * await listAction(context);
+ * ```
+ */
+export async function listAction({ config, print, logger }: CliContext): Promise<number> {
+  print("Registered sources:");
+  for (const [type, fqn] of Object.entries(config.sources).sort()) print(`- ${type}: ${fqn}`);
+  const ids = config.connectors.map((c) => c.connector_id);
+  if (ids.length === 0) {
+    print("No connectors configured.");
+    return 0;
+  }
+  const client = createEsClient(config.elasticsearch, { logger, maxRetries: 0 });
+  try {
+    const found = new Map<string, ConnectorDoc>();
+    try {
+      const response = await client.mget<ConnectorDoc>({ index: CONNECTORS_INDEX, ids });
+      for (const entry of response.docs) {
+        if ("found" in entry && entry.found && entry._source) found.set(entry._id, entry._source);
+      }
+    } catch (error) {
+      // No connectors index yet: every connector is simply not found.
+      if (statusOf(error) !== 404) throw error;
+    }
+    const rows = [COLUMNS];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const doc = found.get(id);
+      if (doc) rows.push(connectorRow(id, doc));
+      else missing.push(id);
+    }
+    print("Connectors:");
+    if (rows.length > 1) { for (const line of formatTable(rows)) print(line); }
+    for (const id of missing) {
+      print(`${id}: not found in ${CONNECTORS_INDEX} (create it in Kibana)`);
+    }
+  } catch (error) {
+    print(
+      `Connectors: cannot reach Elasticsearch at ${config.elasticsearch.host} (${
+        describeFailure(error)
+      })`,
+    );
+    for (const id of ids) print(`- ${id}`);
+  } finally {
+    await client.close();
+  }
+  return 0;
+}

@@ -1,0 +1,151 @@
+/**
+ * The error taxonomy that decides what happens after a failure: a {@linkcode FatalError} aborts
+ * (the job, or the process at startup), a {@linkcode RetriableError} is retried with backoff, a
+ * {@linkcode SkippableError} skips the item and is counted. Code classifies with
+ * {@linkcode classifyError} instead of catching ad hoc.
+ *
+ * @module
+ */
+
+/** What to do with a failure. */
+export type ErrorKind = "fatal" | "retriable" | "skippable";
+
+/** Base class of the project's own errors. */
+export class ConnectorsError extends Error {
+  /** How callers should react. */
+  readonly kind: ErrorKind;
+  constructor(message: string, kind: ErrorKind, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.kind = kind;
+  }
+}
+
+/**
+ * Retrying cannot help: bad configuration, a missing source class, a refused permission.
+ *
+ * @example
+ * ```ts
+ * import { FatalError, classifyError } from "./errors.ts";
+ * if (classifyError(new FatalError("bad")) !== "fatal") throw new Error();
+ * ```
+ */
+export class FatalError extends ConnectorsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "fatal", options);
+  }
+}
+
+/**
+ * A passing fault: the cluster is unreachable or overloaded. Retry with backoff.
+ *
+ * @example
+ * ```ts
+ * import { RetriableError } from "./errors.ts";
+ * new RetriableError("Elasticsearch answered 429");
+ * ```
+ */
+export class RetriableError extends ConnectorsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "retriable", options);
+  }
+}
+
+/**
+ * One item cannot be processed (an unreadable file, a document the cluster rejects); skip and
+ * count it, the job goes on.
+ *
+ * @example
+ * ```ts
+ * import { SkippableError } from "./errors.ts";
+ * new SkippableError("Cannot read file a.bin: permission denied");
+ * ```
+ */
+export class SkippableError extends ConnectorsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "skippable", options);
+  }
+}
+
+/** A bad configuration file or value; the CLI exits with code 1 and prints the message. */
+export class ConfigError extends FatalError {}
+
+/** A bad command line; the CLI exits with code 2. */
+export class UsageError extends FatalError {}
+
+const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRIABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/**
+ * Decides the kind of any thrown value: the project's errors carry it; Elasticsearch client
+ * errors are retriable on connection failures, timeouts, 429 and 5xx; everything else is fatal.
+ *
+ * @example
+ * ```ts
+ * import { classifyError } from "./errors.ts";
+ * if (classifyError(new Error("boom")) !== "fatal") throw new Error();
+ * ```
+ */
+export function classifyError(error: unknown): ErrorKind {
+  if (error instanceof ConnectorsError) return error.kind;
+  if (!(error instanceof Error)) return "fatal";
+  const name = error.name;
+  if (
+    name === "ConnectionError" || name === "TimeoutError" || name === "NoLivingConnectionsError"
+  ) {
+    return "retriable";
+  }
+  const status = statusOf(error);
+  if (status !== undefined && RETRIABLE_STATUS.has(status)) return "retriable";
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && RETRIABLE_CODES.has(code)) return "retriable";
+  if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.TimedOut) {
+    return "retriable";
+  }
+  return "fatal";
+}
+
+/**
+ * The HTTP status carried by an Elasticsearch client error, if any.
+ *
+ * @example
+ * ```ts
+ * import { statusOf } from "./errors.ts";
+ * if (statusOf(new Error("x")) !== undefined) throw new Error();
+ * ```
+ */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const meta = (error as { meta?: { statusCode?: unknown } }).meta;
+  const status = meta?.statusCode ?? (error as { statusCode?: unknown }).statusCode;
+  // Connection errors carry status 0: no HTTP answer at all.
+  return typeof status === "number" && status > 0 ? status : undefined;
+}
+
+/**
+ * A one-line message for any thrown value, as stored on jobs: `"<Class>: <text>"`.
+ *
+ * @example
+ * ```ts
+ * import { errorMessage } from "./errors.ts";
+ * if (errorMessage(new TypeError("x")) !== "TypeError: x") throw new Error();
+ * ```
+ */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const reason = (error as { meta?: { body?: { error?: { reason?: unknown } } } }).meta?.body
+      ?.error?.reason;
+    const text = typeof reason === "string" && !error.message.includes(reason)
+      ? `${error.message}: ${reason}`
+      : error.message;
+    return `${error.name}: ${text}`;
+  }
+  return String(error);
+}

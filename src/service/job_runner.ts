@@ -1,0 +1,431 @@
+/**
+ * {@linkcode JobRunner}: runs one sync job from lock to connector update (spec §3.2, §3.3,
+ * §4.5). Whatever happens in between (a source that throws, a cancel request, a shutdown, the
+ * job or connector deleted), the job ends in a definite state and the connector's lane lock is
+ * released; it is never left `in_progress` by a live process.
+ *
+ * @module
+ */
+import type { Client } from "@elastic/elasticsearch";
+import type { Config } from "../config/mod.ts";
+import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { redact } from "../log/mod.ts";
+import type {
+  ConnectorRepository,
+  JobCounters,
+  JobStatus,
+  SyncJob,
+  SyncJobRepository,
+} from "../protocol/mod.ts";
+import { bytesToMiB, isVersionConflict, RUNNABLE_JOB_STATUSES } from "../protocol/mod.ts";
+import type { DataSource, DataSourceClass, SourceContext } from "../source/mod.ts";
+import { createSource, toSourceConfiguration, validateConfiguration } from "../source/mod.ts";
+import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "../sync/mod.ts";
+import { emptyStats, runContentSync } from "../sync/mod.ts";
+
+/** Why a running job was stopped from outside its sync. */
+export class JobInterruptedError extends Error {
+  /** The status the job ends with. */
+  readonly status: JobStatus;
+  constructor(status: JobStatus, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+  }
+}
+
+/** The job was asked to stop (`canceling`): it ends `canceled`. */
+export class JobCanceledError extends JobInterruptedError {
+  constructor(jobId: string) {
+    super("canceled", `Job ${jobId} was canceled`);
+  }
+}
+
+/** The service shuts down: the job ends `suspended` and restarts on the next start. */
+export class ServiceShutdownError extends JobInterruptedError {
+  constructor(reason = "the service is shutting down") {
+    super("suspended", `Job suspended: ${reason}`);
+  }
+}
+
+/** The job or its connector changed under it (deleted, or moved out of `in_progress`). */
+export class JobDisownedError extends JobInterruptedError {
+  constructor(message: string) {
+    super("error", message);
+  }
+}
+
+/** What a runner needs from the service. */
+export interface JobRunnerDeps {
+  config: Config;
+  logger: Logger;
+  /** Written into `worker_hostname`. */
+  hostname: string;
+  /** Loads source classes by service type. */
+  registry: { load(serviceType: string): Promise<DataSourceClass> };
+  /** Repositories whose failures are tolerated (periodic heartbeats and checks). */
+  connectors: ConnectorRepository;
+  jobs: SyncJobRepository;
+  /** Repositories over a retrying client (lock, claim, termination). */
+  durableConnectors: ConnectorRepository;
+  durableJobs: SyncJobRepository;
+  /** Client for content writes (may carry the connector's own API key). */
+  contentClient: Client;
+  /** The sync engine; injectable for tests. */
+  runContentSync?: (request: ContentSyncRequest) => Promise<ContentSyncResult>;
+}
+
+/** How a run ended: `skipped` when the job was not started by this runner. */
+export type JobRunOutcome = "skipped" | JobStatus;
+
+/** Milliseconds a sync gets to stop after a cancel or shutdown before the job ends anyway. */
+export const STOP_GRACE_MS = 5_000;
+
+/**
+ * Awaits `work`; once `signal` aborts, waits at most `graceMs` more for it to settle, then
+ * rejects with the signal's reason (the work is left to finish in the background).
+ */
+function settleWithin<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  graceMs: number,
+  onLate: () => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => {
+        onLate();
+        reject(signal.reason);
+      }, graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
+}
+
+function raceSignal<T>(work: Promise<T> | T, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(work).then(resolve, reject).finally(() =>
+      signal.removeEventListener("abort", onAbort)
+    );
+  });
+}
+
+/** The counters of a job as written to its document. */
+export function countersOf(stats: SyncStats): JobCounters {
+  return {
+    indexed_document_count: stats.indexed_document_count,
+    indexed_document_volume: bytesToMiB(stats.indexed_document_volume_bytes),
+    deleted_document_count: stats.deleted_document_count,
+  };
+}
+
+/**
+ * Runs one pending or suspended job.
+ *
+ * @example
+ * ```ts ignore
+ * import { JobRunner } from "./job_runner.ts";
+ * const outcome = await new JobRunner(job, deps).run(); // "completed", "error", … or "skipped"
+ * ```
+ */
+export class JobRunner {
+  /** The job as listed. */
+  readonly job: SyncJob;
+  readonly #deps: JobRunnerDeps;
+  readonly #controller = new AbortController();
+  readonly #logger: Logger;
+
+  constructor(job: SyncJob, deps: JobRunnerDeps) {
+    this.job = job;
+    this.#deps = deps;
+    this.#logger = deps.logger.child({
+      connector_id: job.doc.connector?.id,
+      job_id: job.id,
+      service_type: job.doc.connector?.service_type ?? undefined,
+    });
+  }
+
+  /** Id of the job. */
+  get jobId(): string {
+    return this.job.id;
+  }
+
+  /** Id of the job's connector. */
+  get connectorId(): string {
+    return this.job.doc.connector.id;
+  }
+
+  /** Stops the job with `reason` (its status says how the job ends). */
+  stop(reason: JobInterruptedError): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  /** Locks the lane, claims the job, runs it and records the end. Never throws. */
+  async run(): Promise<JobRunOutcome> {
+    const { durableConnectors, durableJobs, hostname } = this.#deps;
+    const log = this.#logger;
+    const jobType = this.job.doc.job_type ?? "full";
+    let start;
+    try {
+      start = await durableConnectors.startSync(this.connectorId, jobType);
+    } catch (error) {
+      log.warning(`Cannot start job ${this.jobId}: ${redact(errorMessage(error))}`);
+      return "skipped";
+    }
+    if (!start.locked) {
+      log.debug(`Job ${this.jobId} not started: the connector's lane is ${start.reason}`);
+      return "skipped";
+    }
+    const lock = start.lock;
+    let claimed: SyncJob;
+    try {
+      const fresh = await durableJobs.get(this.jobId);
+      if (
+        !fresh || !RUNNABLE_JOB_STATUSES.includes(fresh.doc.status) ||
+        this.#controller.signal.aborted
+      ) {
+        log.debug(
+          `Job ${this.jobId} is no longer waiting (${
+            fresh?.doc.status ?? "deleted"
+          }); releasing the lane`,
+        );
+        await durableConnectors.releaseSync(lock);
+        return "skipped";
+      }
+      const syncCursor = jobType === "incremental" ? lock.connector.doc.sync_cursor : null;
+      claimed = await durableJobs.claim(fresh, { hostname, syncCursor });
+    } catch (error) {
+      if (isVersionConflict(error)) {
+        log.debug(`Job ${this.jobId} was claimed by another process; releasing the lane`);
+      } else {
+        log.error(`Cannot claim job ${this.jobId}: ${redact(errorMessage(error))}`);
+      }
+      await durableConnectors.releaseSync(lock).catch((e) =>
+        log.error(
+          `Cannot release the lane of connector ${this.connectorId}: ${redact(errorMessage(e))}`,
+        )
+      );
+      return "skipped";
+    }
+    log.info(
+      `Job ${this.jobId} started: ${jobType} sync of connector ${this.connectorId} (${claimed.doc.trigger_method}) on ${hostname}`,
+    );
+    return await this.#execute(claimed);
+  }
+
+  async #execute(job: SyncJob): Promise<JobStatus> {
+    const { config } = this.#deps;
+    const log = this.#logger;
+    const signal = this.#controller.signal;
+    const started = Date.now();
+    const stats = emptyStats();
+    let source: DataSource | undefined;
+    let result: ContentSyncResult | undefined;
+    let status: JobStatus;
+    let error: string | null = null;
+    const timers = this.#startTimers(job, stats);
+    try {
+      const serviceType = job.doc.connector.service_type;
+      if (!serviceType) throw new FatalError(`Job ${job.id} has no connector.service_type`);
+      const cls = await raceSignal(this.#deps.registry.load(serviceType), signal);
+      const context: SourceContext = {
+        logger: log,
+        maxFileSize: config.service.max_file_download_size,
+        signal,
+      };
+      source = createSource(cls, job.doc.connector.configuration, context);
+      validateConfiguration(toSourceConfiguration(job.doc.connector.configuration, cls));
+      if (source.validateConfig) await raceSignal(source.validateConfig(), signal);
+      await raceSignal(source.ping(), signal);
+      if (job.doc.job_type === "access_control") {
+        throw new FatalError(
+          `Access-control syncs are not supported by service type ${serviceType}`,
+        );
+      }
+      const run = this.#deps.runContentSync ?? runContentSync;
+      const sync = run({
+        job,
+        source,
+        sourceClass: cls,
+        client: this.#deps.contentClient,
+        bulk: config.elasticsearch.bulk,
+        maxFileSize: config.service.max_file_download_size,
+        logger: log,
+        signal,
+        stats,
+      });
+      result = await settleWithin(
+        sync,
+        signal,
+        STOP_GRACE_MS,
+        () =>
+          log.warning(
+            `The sync of job ${job.id} did not stop within ${
+              STOP_GRACE_MS / 1000
+            }s; ending the job anyway`,
+          ),
+      );
+      status = "completed";
+    } catch (thrown) {
+      const reason = signal.aborted ? signal.reason : thrown;
+      if (reason instanceof JobInterruptedError) {
+        status = reason.status;
+        if (status === "error") error = reason.message;
+        log.info(`Job ${job.id} stopped: ${reason.message}`);
+      } else {
+        status = "error";
+        error = this.#errorText(job, reason);
+        log.error(`Job ${job.id} failed: ${error}`);
+      }
+    } finally {
+      timers.stop();
+      if (source?.close) {
+        await source.close().catch((e) =>
+          log.warning(`Closing the source failed: ${errorMessage(e)}`)
+        );
+      }
+    }
+    await this.#finish(job, status, error, stats, result);
+    const counters = countersOf(stats);
+    log.info(
+      `Job ${job.id} ended ${status}: indexed ${counters.indexed_document_count} (${counters.indexed_document_volume} MiB), deleted ${counters.deleted_document_count} (took ${
+        ((Date.now() - started) / 1000).toFixed(1)
+      }s)`,
+    );
+    return status;
+  }
+
+  #errorText(job: SyncJob, error: unknown): string {
+    if (statusOf(error) === 403) {
+      return `Connector is not authorized to access index [${job.doc.connector.index_name}]. API key may need to be regenerated. Status code: [403].`;
+    }
+    return redact(errorMessage(error));
+  }
+
+  /** Periodic job heartbeat (counters, `last_seen`) and cancellation/ownership check. */
+  #startTimers(job: SyncJob, stats: SyncStats): { stop(): void } {
+    const { config, jobs } = this.#deps;
+    const log = this.#logger;
+    let beating = false;
+    let checking = false;
+    let warned = false;
+    const warnOnce = (what: string, error: unknown) => {
+      const text = `${what} of job ${job.id} failed (will retry): ${redact(errorMessage(error))}`;
+      if (warned) log.debug(text);
+      else log.warning(text);
+      warned = true;
+    };
+    const heartbeat = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      jobs.updateStats(job.id, countersOf(stats))
+        .then(() => (warned = false), (e) => warnOnce("The heartbeat", e))
+        .finally(() => (beating = false));
+    }, config.service.job_heartbeat_interval * 1000);
+    const check = setInterval(() => {
+      if (checking || this.#controller.signal.aborted) return;
+      checking = true;
+      this.#check(job)
+        .then((reason) => reason && this.stop(reason), (e) => warnOnce("The status check", e))
+        .finally(() => (checking = false));
+    }, config.service.job_check_interval * 1000);
+    return {
+      stop() {
+        clearInterval(heartbeat);
+        clearInterval(check);
+      },
+    };
+  }
+
+  /** Re-reads job and connector; returns why the job must stop, if it must. */
+  async #check(job: SyncJob): Promise<JobInterruptedError | undefined> {
+    const current = await this.#deps.jobs.get(job.id);
+    if (!current) return new JobDisownedError(`Job ${job.id} was deleted while it ran`);
+    if (current.doc.status === "canceling") return new JobCanceledError(job.id);
+    if (current.doc.status !== "in_progress") {
+      return new JobDisownedError(
+        `Job ${job.id} is no longer running: its status became ${current.doc.status}`,
+      );
+    }
+    const connector = await this.#deps.connectors.get(this.connectorId);
+    if (!connector || connector.doc.deleted === true) {
+      return new JobDisownedError(
+        `Connector ${this.connectorId} was deleted while job ${job.id} ran`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Terminates the job and updates the connector (spec §3.3). */
+  async #finish(
+    job: SyncJob,
+    status: JobStatus,
+    error: string | null,
+    stats: SyncStats,
+    result: ContentSyncResult | undefined,
+  ): Promise<void> {
+    const { durableJobs, durableConnectors, contentClient } = this.#deps;
+    const log = this.#logger;
+    const counters = countersOf(stats);
+    if (result) counters.total_document_count = result.totalDocumentCount;
+    else {
+      const total = await countDocuments(contentClient, job.doc.connector.index_name);
+      if (total !== undefined) counters.total_document_count = total;
+    }
+    let exists = true;
+    try {
+      exists = (await durableJobs.get(job.id)) !== undefined;
+      if (exists) await durableJobs.terminate(job.id, status, { error, counters });
+    } catch (e) {
+      log.error(
+        `Cannot record the end of job ${job.id} (${status}): ${
+          redact(errorMessage(e))
+        }; the cleanup service will mark it after service.idle_job_timeout`,
+      );
+    }
+    try {
+      const finished = exists
+        ? {
+          status,
+          error,
+          job_type: job.doc.job_type,
+          indexed_document_count: counters.indexed_document_count,
+          deleted_document_count: counters.deleted_document_count,
+        }
+        : null;
+      const options = status === "completed" && result && result.syncCursor !== undefined
+        ? { cursor: { value: result.syncCursor } }
+        : {};
+      if (await durableConnectors.get(this.connectorId)) {
+        await durableConnectors.syncDone(this.connectorId, finished, options);
+      }
+    } catch (e) {
+      log.error(
+        `Cannot update connector ${this.connectorId} after job ${job.id}: ${
+          redact(errorMessage(e))
+        }`,
+      );
+    }
+  }
+}
+
+/** `_count` of an index after a refresh; undefined when it cannot be read. */
+async function countDocuments(client: Client, index: string): Promise<number | undefined> {
+  try {
+    await client.indices.refresh({ index, ignore_unavailable: true });
+    const response = await client.count({ index, ignore_unavailable: true });
+    return response.count;
+  } catch {
+    return undefined;
+  }
+}

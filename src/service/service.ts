@@ -1,0 +1,274 @@
+/**
+ * {@linkcode runService}: the connector service (`--action poll`, spec §4). Preflight (cluster,
+ * system indices), then three loops in one process: scheduling and check-in every
+ * `service.idling`, job execution every `service.idling`, cleanup every
+ * `service.job_cleanup_interval`. The loops pause together while Elasticsearch is unreachable
+ * and resume by themselves; a loop that keeps failing otherwise (`service.max_errors` within
+ * `service.max_errors_span`) stops the process. On shutdown running jobs are suspended and their
+ * connectors' lanes released.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import type { Client } from "@elastic/elasticsearch";
+import type { Config } from "../config/mod.ts";
+import { classifyError, errorMessage, FatalError } from "../errors/mod.ts";
+import { createEsClient, sleep, waitForCluster } from "../es/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { redact } from "../log/mod.ts";
+import {
+  ConnectorRepository,
+  ensureSystemIndices,
+  SyncJobRepository,
+  SystemIndexMissingError,
+} from "../protocol/mod.ts";
+import { SourceRegistry } from "../source/mod.ts";
+import { CleanupService } from "./cleanup_service.ts";
+import { ClusterGate } from "./cluster_gate.ts";
+import { ErrorBudget } from "./error_budget.ts";
+import { ExecutionService } from "./execution_service.ts";
+import { JobInterruptedError, JobRunner, ServiceShutdownError } from "./job_runner.ts";
+import { SchedulingService } from "./scheduling_service.ts";
+
+/** Milliseconds running jobs get on shutdown to record `suspended` before the process exits. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Options of {@linkcode runService}. */
+export interface ServiceOptions {
+  logger: Logger;
+  /** Aborting it shuts the service down (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+}
+
+/**
+ * The host name written into `worker_hostname` (needs `--allow-sys=hostname`; `unknown`
+ * without it).
+ *
+ * @example
+ * ```ts
+ * import { serviceHostname } from "./service.ts";
+ * if (serviceHostname() === "") throw new Error();
+ * ```
+ */
+export function serviceHostname(): string {
+  try {
+    return Deno.hostname() || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function allowVersionMismatch(): boolean {
+  try {
+    const value = Deno.env.get("ALLOW_ES_VERSION_MISMATCH");
+    return value !== undefined && !["", "0", "false", "no"].includes(value.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+/** Ensures the system indices, retrying `preflight_max_attempts` × `preflight_idle`. */
+async function preflightSystemIndices(
+  client: Client,
+  config: Config,
+  esMajor: number,
+  options: ServiceOptions,
+): Promise<void> {
+  const attempts = Math.max(1, config.service.preflight_max_attempts);
+  for (let attempt = 1;; attempt++) {
+    try {
+      await ensureSystemIndices(client, options.logger, { esMajor });
+      return;
+    } catch (error) {
+      const retriable = error instanceof SystemIndexMissingError ||
+        classifyError(error) === "retriable";
+      if (!retriable) throw error;
+      const message = redact(error instanceof FatalError ? error.message : errorMessage(error));
+      if (attempt >= attempts) {
+        throw new FatalError(
+          `The system indices are not available after ${attempts} attempts (service.preflight_max_attempts): ${message}`,
+          { cause: error },
+        );
+      }
+      options.logger.warning(
+        `Preflight attempt ${attempt}/${attempts} failed: ${message}; retrying in ${config.service.preflight_idle}s`,
+      );
+      await sleep(config.service.preflight_idle * 1000, options.signal);
+    }
+  }
+}
+
+/**
+ * Runs the service until `signal` aborts (then resolves after suspending running jobs) or a
+ * fatal error (then rejects). Preflight failures reject with a {@linkcode FatalError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { runService } from "./service.ts";
+ * const controller = new AbortController();
+ * Deno.addSignalListener("SIGTERM", () => controller.abort());
+ * await runService(config, { logger, signal: controller.signal });
+ * ```
+ */
+export async function runService(config: Config, options: ServiceOptions): Promise<void> {
+  const { logger } = options;
+  const controller = new AbortController();
+  const stop = () => controller.abort(options.signal.reason);
+  if (options.signal.aborted) stop();
+  options.signal.addEventListener("abort", stop, { once: true });
+  const signal = controller.signal;
+  // A stray rejection in a source or a sync must not kill every other job of the process.
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    const reason = event.reason;
+    if (reason instanceof JobInterruptedError) {
+      logger.debug(`A promise was left rejected with the stop reason of a job: ${reason.message}`);
+    } else {
+      logger.error(
+        `Unhandled promise rejection (a bug; the service goes on): ${redact(errorMessage(reason))}`,
+      );
+    }
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  // Polling requests fail fast: outages are handled once, by the gate, for every loop.
+  const client = createEsClient(config.elasticsearch, { logger, signal, maxRetries: 0 });
+  // Lock, claim, termination and content writes retry (and finish even during shutdown).
+  const durableClient = createEsClient(config.elasticsearch, { logger });
+  const connectorClients = new Map<string, Client>();
+  try {
+    const info = await waitForCluster(client, config.elasticsearch, {
+      logger,
+      signal,
+      allowVersionMismatch: allowVersionMismatch(),
+    });
+    logger.info(`Connected to Elasticsearch ${info.version} at ${config.elasticsearch.host}`);
+    await preflightSystemIndices(client, config, info.major, { logger, signal });
+
+    const hostname = serviceHostname();
+    const ids = config.connectors.map((entry) => entry.connector_id);
+    if (ids.length === 0) {
+      logger.warning(`No connectors configured in ${config.file}: add them under "connectors:"`);
+    } else {
+      logger.info(`Serving ${ids.length} connector(s) on ${hostname}: ${ids.join(", ")}`);
+    }
+    const registry = new SourceRegistry(config.sources, { baseDir: dirname(config.file), logger });
+    const connectors = new ConnectorRepository(client, { logger });
+    const jobs = new SyncJobRepository(client, { logger });
+    const durableConnectors = new ConnectorRepository(durableClient, { logger });
+    const durableJobs = new SyncJobRepository(durableClient, { logger });
+    const contentClientFor = (connectorId: string): Client => {
+      const apiKey = config.connectors.find((entry) => entry.connector_id === connectorId)?.api_key;
+      if (!apiKey) return durableClient;
+      let perConnector = connectorClients.get(connectorId);
+      if (!perConnector) {
+        perConnector = createEsClient(config.elasticsearch, { logger, apiKey });
+        connectorClients.set(connectorId, perConnector);
+      }
+      return perConnector;
+    };
+
+    const gate = new ClusterGate(
+      async () => {
+        await client.cluster.health({}, { maxRetries: 0 } as never);
+      },
+      logger,
+      {
+        initial: config.elasticsearch.initial_backoff_duration,
+        multiplier: config.elasticsearch.backoff_multiplier,
+        signal,
+        host: config.elasticsearch.host,
+      },
+    );
+    const executor = new ExecutionService({
+      config,
+      logger,
+      connectors,
+      jobs,
+      createRunner: (job) =>
+        new JobRunner(job, {
+          config,
+          logger,
+          hostname,
+          registry,
+          connectors,
+          jobs,
+          durableConnectors,
+          durableJobs,
+          contentClient: contentClientFor(job.doc.connector.id),
+        }),
+    });
+    const scheduler = new SchedulingService({
+      config,
+      logger,
+      connectors,
+      jobs,
+      registry,
+      client,
+      signal,
+    });
+    const cleanup = new CleanupService({
+      config,
+      logger,
+      connectors,
+      jobs,
+      runningJobIds: () => executor.runningJobIds(),
+      busyConnectors: (lane) => executor.busyConnectors(lane),
+    });
+
+    const loop = async (name: string, intervalSeconds: number, body: () => Promise<void>) => {
+      const budget = new ErrorBudget(
+        name,
+        config.service.max_errors,
+        config.service.max_errors_span,
+      );
+      while (!signal.aborted) {
+        await gate.ready();
+        if (signal.aborted) break;
+        try {
+          await body();
+        } catch (error) {
+          if (signal.aborted) break;
+          if (classifyError(error) === "retriable") gate.reportFailure(error);
+          else {
+            logger.error(`The ${name} loop failed: ${redact(errorMessage(error))}`);
+            budget.record(error);
+          }
+        }
+        await sleep(intervalSeconds * 1000, signal).catch(() => {});
+      }
+    };
+    // Running jobs are stopped as soon as the shutdown starts, not after the loops end.
+    const suspended = new Promise<void>((resolve) => {
+      const suspend = () =>
+        executor.shutdown(() => new ServiceShutdownError(), SHUTDOWN_GRACE_MS).then(
+          resolve,
+          resolve,
+        );
+      if (signal.aborted) suspend();
+      else signal.addEventListener("abort", suspend, { once: true });
+    });
+    let fatal: unknown;
+    const loops = [
+      loop("scheduling", config.service.idling, () => scheduler.round()),
+      loop("execution", config.service.idling, () => executor.round()),
+      loop("cleanup", config.service.job_cleanup_interval, () => cleanup.round()),
+    ].map((running) =>
+      running.catch((error) => {
+        fatal ??= error;
+        controller.abort(error);
+      })
+    );
+    await Promise.all(loops);
+    await suspended;
+    if (fatal !== undefined) throw fatal;
+    logger.info("Service stopped");
+  } finally {
+    options.signal.removeEventListener("abort", stop);
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+    await Promise.allSettled([
+      client.close(),
+      durableClient.close(),
+      ...[...connectorClients.values()].map((c) => c.close()),
+    ]);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Least privilege: the Deno permission flags a configuration implies (`deno run <flags>
+ * main.ts`). Not re-exported by the SDK module (`mod.ts`): it depends on the config loader.
+ *
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import { DEFAULT_SOURCES, ENV_OVERRIDES } from "../config/mod.ts";
+
+export { describePermissionError, permissionHint } from "./permission_hint.ts";
+export type { PermissionHint } from "./permission_hint.ts";
+
+/** Environment variables the service reads besides the config's own `${VAR}` references. */
+export const SERVICE_ENV_VARS: readonly string[] = [
+  ...Object.keys(ENV_OVERRIDES),
+  "ALLOW_ES_VERSION_MISMATCH",
+  "NO_COLOR",
+];
+
+/** Options of {@linkcode permissionFlagsFor}. */
+export interface PermissionOptions {
+  /** Text of the config file, to find its `${VAR}` references (default: read `config.file`). */
+  configText?: string;
+  /** Hosts (`host:port`) the sources reach, e.g. from connector configurations. */
+  net?: string[];
+  /** Paths the sources read, e.g. the directories of `dir` connectors. */
+  read?: string[];
+  /** More environment variables to allow. */
+  env?: string[];
+}
+
+const REPOSITORY = new URL("../../", import.meta.url);
+
+function pathOf(url: URL): string {
+  return decodeURIComponent(url.pathname).replace(/\/$/, "") || "/";
+}
+
+function hostPort(url: string): string | undefined {
+  try {
+    const parsed = new URL(url.includes("://") ? url : `http://${url}`);
+    const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+    return `${parsed.hostname}:${port}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `${VAR}`, `${VAR|default}` and `$VAR` references of a config text (comments skipped). */
+function referencedVariables(text: string): string[] {
+  const names = new Set<string>();
+  for (const line of text.split("\n")) {
+    const code = line.replace(/(^|\s)#.*$/, "");
+    for (const match of code.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      names.add(match[1] ?? match[2]!);
+    }
+  }
+  return [...names];
+}
+
+function flag(name: string, values: Iterable<string>): string[] {
+  const list = [...new Set(values)].filter((v) => v !== "").sort();
+  return list.length > 0 ? [`--allow-${name}=${list.join(",")}`] : [];
+}
+
+/**
+ * The Deno permission flags a configuration implies, for `deno run <flags> main.ts`:
+ * `--allow-net` for the Elasticsearch host (and `options.net`), `--allow-read` for the config
+ * file, the CA file, the repository's `src` and `sources` folders (shipped sources, the worker
+ * pool's entry point) and the folder of every local source module (plus `options.read`),
+ * `--allow-env` for the variables the service and the config file read, `--allow-sys=hostname`
+ * (jobs record the worker's host name) and `--allow-import` for the hosts of `https:`/`http:`
+ * source modules. `npm:` sources need no flag. A source reaching a host or path not listed here
+ * fails with Deno's permission error turned into a message naming the flag to add.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlagsFor } from "./permissions.ts";
+ * import { parseConfig } from "../config/mod.ts";
+ * const config = parseConfig(
+ *   "elasticsearch:\n  host: https://es.example.test:9243\nsources:\n  remote: https://mods.example.test/s.ts:S\n",
+ *   "/etc/connectors/config.yml",
+ *   { env: () => undefined },
+ * );
+ * const flags = permissionFlagsFor(config, { configText: "" });
+ * if (!flags.includes("--allow-net=es.example.test:9243")) throw new Error(flags.join(" "));
+ * if (!flags.includes("--allow-import=mods.example.test")) throw new Error(flags.join(" "));
+ * ```
+ */
+export function permissionFlagsFor(config: Config, options: PermissionOptions = {}): string[] {
+  const net = [...(options.net ?? [])];
+  const esHost = hostPort(config.elasticsearch.host);
+  if (esHost) net.push(esHost);
+
+  const read = [...(options.read ?? [])];
+  const hasFile = config.file.startsWith("/");
+  if (hasFile) read.push(config.file);
+  if (config.elasticsearch.ca_certs) read.push(config.elasticsearch.ca_certs);
+  read.push(pathOf(new URL("src", REPOSITORY)), pathOf(new URL("sources", REPOSITORY)));
+  const configDir = hasFile ? config.file.slice(0, config.file.lastIndexOf("/")) || "/" : undefined;
+
+  const imports: string[] = [];
+  for (const [type, fqn] of Object.entries(config.sources)) {
+    const at = fqn.lastIndexOf(":");
+    const module = at > 0 ? fqn.slice(0, at) : fqn;
+    if (/^https?:/.test(module)) {
+      try {
+        imports.push(new URL(module).host);
+      } catch {
+        // A malformed URL fails at load time with its own message.
+      }
+      continue;
+    }
+    if (/^(npm|jsr|node):/.test(module) || DEFAULT_SOURCES[type] === fqn) continue;
+    const base = module.startsWith("/") || module.startsWith("file:")
+      ? undefined
+      : configDir ?? (() => {
+        try {
+          return Deno.cwd();
+        } catch {
+          return "/";
+        }
+      })();
+    try {
+      const url = module.startsWith("file:")
+        ? new URL(module)
+        : new URL(module, `file://${base ?? ""}/`);
+      // The module's folder: its own relative imports need reading too.
+      read.push(pathOf(new URL(".", url)));
+    } catch {
+      // Unresolvable: the loader reports it.
+    }
+  }
+
+  let text = options.configText;
+  if (text === undefined && hasFile) {
+    try {
+      text = Deno.readTextFileSync(config.file);
+    } catch {
+      text = "";
+    }
+  }
+  const env = [...SERVICE_ENV_VARS, ...referencedVariables(text ?? ""), ...(options.env ?? [])];
+
+  return [
+    ...flag("net", net),
+    ...flag("read", read),
+    ...flag("env", env),
+    "--allow-sys=hostname",
+    ...flag("import", imports),
+  ];
+}

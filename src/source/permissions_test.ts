@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../config/mod.ts";
+import { describePermissionError, permissionFlagsFor, permissionHint } from "./permissions.ts";
+
+const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
+const BASE_ENV = [
+  "ALLOW_ES_VERSION_MISMATCH",
+  "CONNECTORS_ES_API_KEY",
+  "CONNECTORS_ES_CA_CERTS",
+  "CONNECTORS_ES_HOST",
+  "CONNECTORS_ES_PASSWORD",
+  "CONNECTORS_ES_USERNAME",
+  "NO_COLOR",
+];
+
+function configOf(text: string, file = "/etc/connectors/config.yml") {
+  return parseConfig(text, file, {
+    env: (name) => (name === "ES_PASSWORD" ? "pw-from-env" : undefined),
+  });
+}
+
+Deno.test("defaults: Elasticsearch on localhost, the config file, the repository's code", () => {
+  const flags = permissionFlagsFor(configOf(""), { configText: "" });
+  assert.deepEqual(flags, [
+    "--allow-net=localhost:9200",
+    `--allow-read=/etc/connectors/config.yml,${REPO}/sources,${REPO}/src`,
+    `--allow-env=${BASE_ENV.join(",")}`,
+    "--allow-sys=hostname",
+  ]);
+});
+
+Deno.test("ES host with default ports, CA file, env references, module hosts and folders", () => {
+  const text = [
+    "elasticsearch:",
+    "  host: https://es.example.test",
+    "  api_key: ${ES_PASSWORD}",
+    "  ca_certs: /etc/ssl/es-ca.pem",
+    "  # username: $COMMENTED_OUT",
+    "sources:",
+    "  remote: https://mods.example.test:8443/src/mod.ts:Remote",
+    "  plain: http://127.0.0.1:8000/mod.ts:Plain",
+    "  local: ./custom/my_source.ts:Mine",
+    "  absolute: /opt/sources/other.ts:Other",
+    "  url: file:///srv/s/mod.ts:Url",
+    "  pkg: npm:some-source@1.0.0:Source",
+  ].join("\n");
+  const flags = permissionFlagsFor(configOf(text), {
+    configText: text,
+    net: ["db.example.test:27017"],
+    read: ["/data/docs"],
+    env: ["MONGO_PASSWORD"],
+  });
+  assert.deepEqual(flags, [
+    "--allow-net=db.example.test:27017,es.example.test:443",
+    `--allow-read=${
+      [
+        "/data/docs",
+        "/etc/connectors/config.yml",
+        "/etc/connectors/custom",
+        "/etc/ssl/es-ca.pem",
+        "/opt/sources",
+        "/srv/s",
+        `${REPO}/sources`,
+        `${REPO}/src`,
+      ].sort().join(",")
+    }`,
+    `--allow-env=${[...BASE_ENV, "ES_PASSWORD", "MONGO_PASSWORD"].sort().join(",")}`,
+    "--allow-sys=hostname",
+    "--allow-import=127.0.0.1:8000,mods.example.test:8443",
+  ]);
+});
+
+Deno.test("the config file's variables are read from the file when no text is given", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/config.yml`;
+  await Deno.writeTextFile(file, "elasticsearch:\n  api_key: ${MY_KEY|none}\n");
+  const config = configOf(await Deno.readTextFile(file), file);
+  const env = permissionFlagsFor(config).find((f) => f.startsWith("--allow-env="))!;
+  assert.ok(env.split("=")[1]!.split(",").includes("MY_KEY"), env);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("permission refusals name the exact flag", () => {
+  const cases: [string, string][] = [
+    ['Requires read access to "/data", run again with the --allow-read flag', "--allow-read=/data"],
+    [
+      'Requires net access to "db:27017", run again with the --allow-net flag',
+      "--allow-net=db:27017",
+    ],
+    ['Requires env access to "TOKEN", run again with the --allow-env flag', "--allow-env=TOKEN"],
+    [
+      'Requires import access to "h:1", run again with the --allow-import flag',
+      "--allow-import=h:1",
+    ],
+    [
+      'Requires sys access to "hostname", run again with the --allow-sys flag',
+      "--allow-sys=hostname",
+    ],
+  ];
+  for (const [message, flag] of cases) {
+    assert.equal(permissionHint(new Deno.errors.NotCapable(message))?.flag, flag);
+  }
+  assert.equal(permissionHint(new Error("other")), undefined);
+  assert.equal(
+    describePermissionError(
+      new Error('Requires net access to "db:27017", run again with the --allow-net flag'),
+    ),
+    "network access to db:27017 refused (run with --allow-net=db:27017)",
+  );
+  assert.equal(describePermissionError(new Error("first\nsecond")), "first");
+});
+
+Deno.test("a real refusal from Deno is recognised", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--no-lock", "-"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(
+    "try { Deno.readTextFileSync('/etc/hostname'); } catch (e) { console.log(e.message); }",
+  ));
+  await writer.close();
+  const text = new TextDecoder().decode((await child.output()).stdout).trim();
+  assert.equal(permissionHint(new Error(text))?.flag, "--allow-read=/etc/hostname", text);
+});

@@ -1,0 +1,127 @@
+/**
+ * The content index a sync writes to (spec §5.1-§5.2): created when missing, never dropped or
+ * recreated; an alias is accepted and resolved; the job-stamp field is mapped as `keyword`.
+ *
+ * Creation: Elastic's 9.x framework sends a plain `PUT <index>` and relies on cluster defaults
+ * (the 8.x language analyzers are gone). We do the same but add a minimal explicit mapping, so
+ * that `id` is a `keyword` (dynamic mapping would make it `text`), `_timestamp` a `date`, and the
+ * job stamp a `keyword` (the stale-document scan queries it with a `term`). Everything else
+ * stays dynamic, and index templates matching the name still apply.
+ *
+ * @module
+ */
+import type { Client } from "@elastic/elasticsearch";
+import { FatalError, statusOf } from "../errors/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { SYNC_JOB_STAMP_FIELD } from "./document.ts";
+
+/** Mappings of a content index the service creates. */
+export const CONTENT_INDEX_MAPPINGS = {
+  dynamic: true,
+  properties: {
+    id: { type: "keyword" },
+    _timestamp: { type: "date" },
+    [SYNC_JOB_STAMP_FIELD]: { type: "keyword" },
+  },
+} as const;
+
+/** What {@linkcode ensureContentIndex} found or made. */
+export interface ContentIndexInfo {
+  /** The name the connector gives (index or alias); bulk requests go there. */
+  name: string;
+  /** Concrete indices behind it. */
+  indices: string[];
+  /** True when this call created the index. */
+  created: boolean;
+}
+
+/**
+ * Makes sure the content index (or the alias) exists and can carry the job stamp: creates it
+ * when missing, and adds the stamp field's `keyword` mapping to an existing index that lacks it.
+ * Throws a {@linkcode FatalError} when the stamp field exists with another type.
+ *
+ * @example
+ * ```ts ignore
+ * const info = await ensureContentIndex(client, "search-docs", logger);
+ * ```
+ */
+export async function ensureContentIndex(
+  client: Client,
+  indexName: string,
+  logger: Logger,
+): Promise<ContentIndexInfo> {
+  const existing = await client.indices.get(
+    { index: indexName, ignore_unavailable: true, allow_no_indices: true, features: ["mappings"] },
+  ).catch((error) => {
+    if (statusOf(error) === 404) return {};
+    throw error;
+  });
+  let indices = Object.keys(existing);
+  let created = false;
+  if (indices.length === 0) {
+    logger.info(`Creating content index: ${indexName}`);
+    try {
+      await client.indices.create({ index: indexName, mappings: CONTENT_INDEX_MAPPINGS });
+      created = true;
+    } catch (error) {
+      // Another process may have created it in between: that is fine, anything else is not.
+      const type = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error
+        ?.type;
+      if (type !== "resource_already_exists_exception") throw error;
+    }
+    indices = [indexName];
+    if (!created) {
+      indices = Object.keys(
+        await client.indices.get({ index: indexName, features: ["mappings"] }),
+      );
+    }
+  } else if (!(indexName in existing)) {
+    logger.debug(`Content index ${indexName} is an alias of ${indices.join(", ")}`);
+  }
+  if (!created) await ensureStampMapping(client, indexName, indices);
+  return { name: indexName, indices, created };
+}
+
+async function ensureStampMapping(client: Client, name: string, indices: string[]): Promise<void> {
+  const mapping = await client.indices.getFieldMapping({
+    index: name,
+    fields: SYNC_JOB_STAMP_FIELD,
+  });
+  const missing: string[] = [];
+  for (const index of indices) {
+    const field = (mapping as Record<string, { mappings?: Record<string, unknown> }>)[index]
+      ?.mappings?.[SYNC_JOB_STAMP_FIELD] as
+        | { mapping?: Record<string, { type?: string }> }
+        | undefined;
+    const type = field?.mapping?.[SYNC_JOB_STAMP_FIELD]?.type;
+    if (type === undefined) missing.push(index);
+    else if (type !== "keyword") {
+      throw new FatalError(
+        `Cannot sync into index ${index}: its field ${SYNC_JOB_STAMP_FIELD} is mapped as ${type}, the service needs keyword`,
+      );
+    }
+  }
+  if (missing.length === 0) return;
+  await client.indices.putMapping({
+    index: missing.join(","),
+    properties: { [SYNC_JOB_STAMP_FIELD]: { type: "keyword" } },
+  });
+}
+
+/**
+ * Whether an ingest pipeline exists (`GET _ingest/pipeline/<name>`).
+ *
+ * @example
+ * ```ts ignore
+ * if (!await pipelineExists(client, "search-default-ingestion")) logger.warning("...");
+ * ```
+ */
+export async function pipelineExists(client: Client, name: string): Promise<boolean> {
+  try {
+    const found = await client.ingest.getPipeline({ id: name });
+    return Object.hasOwn(found, name);
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,599 @@
+/**
+ * A content sync (full or incremental) from a source into the content index (spec §5). The data
+ * path is drawn in `mod.ts`; this module wires its stages together.
+ *
+ * @module
+ */
+import type { Client } from "@elastic/elasticsearch";
+import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { JobConnectorSnapshot, PipelineSettings } from "../protocol/types.ts";
+import { DEFAULT_SOURCE_FEATURES, splitDocItem, splitIncrementalItem } from "../source/mod.ts";
+import type {
+  DataSource,
+  Document,
+  Filtering,
+  LazyDownload,
+  SourceFeatures,
+  SyncOperation,
+} from "../source/mod.ts";
+import { BoundedQueue } from "./bounded_queue.ts";
+import {
+  type BulkOperation,
+  BulkSink,
+  deleteOperation,
+  indexOperation,
+  MIB,
+  stampOperation,
+  updateOperation,
+} from "./bulk_sink.ts";
+import { ensureContentIndex, pipelineExists } from "./content_index.ts";
+import {
+  documentId,
+  resolvePipelineSettings,
+  serializeBody,
+  SYNC_JOB_STAMP_FIELD,
+} from "./document.ts";
+import { ErrorMonitor } from "./error_monitor.ts";
+import { createLimiter, type Limiter } from "./limiter.ts";
+import { scanStaleDocuments } from "./stale_documents.ts";
+import { SyncRulesEngine, validateFiltering } from "./sync_rules.ts";
+import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "./types.ts";
+
+/** Documents looked up at once for the timestamp-skip fallback of incremental syncs. */
+export const DEFAULT_TIMESTAMP_LOOKUP_BATCH = 500;
+/** Seconds between two progress log lines. */
+export const DEFAULT_SYNC_PROGRESS_INTERVAL = 10;
+
+/**
+ * The job's filtering snapshot as one object: old jobs store an array, empty ones null.
+ *
+ * @example
+ * ```ts
+ * import { resolveFiltering } from "./content_sync.ts";
+ * if (resolveFiltering(null).rules.length !== 0) throw new Error();
+ * const f = resolveFiltering([{ rules: [], advanced_snippet: { value: { a: 1 } } }]);
+ * if (!f.advanced_snippet.value) throw new Error();
+ * ```
+ */
+export function resolveFiltering(filtering: Filtering | Filtering[] | null | undefined): Filtering {
+  const one = Array.isArray(filtering) ? filtering[0] : filtering;
+  return {
+    ...(one ?? {}),
+    rules: Array.isArray(one?.rules) ? one.rules : [],
+    advanced_snippet: one?.advanced_snippet ?? {},
+  };
+}
+
+/** Index name (or alias) of a content job, checked. */
+function indexNameOf(connector: JobConnectorSnapshot): string {
+  const name = connector?.index_name;
+  if (typeof name !== "string" || name === "") {
+    throw new FatalError(`Cannot run a sync for connector ${connector?.id}: it has no index_name`);
+  }
+  return name;
+}
+
+/** Resolves when `promise` settles, or rejects with the signal's reason when it aborts first. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Iterates `iterable`, giving up promptly (and closing the source) when `signal` aborts. */
+async function* abortable<T>(
+  iterable: AsyncIterable<T> | Iterable<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T> {
+  const iterator = Symbol.asyncIterator in iterable
+    ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]()
+    : (iterable as Iterable<T>)[Symbol.iterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const step = await raceSignal(Promise.resolve(iterator.next()), signal);
+      if (step.done) {
+        finished = true;
+        return;
+      }
+      yield step.value;
+    }
+  } finally {
+    // Closing a generator that is still running queues behind it: do not wait for it.
+    if (!finished) Promise.resolve(iterator.return?.()).catch(() => {});
+  }
+}
+
+/** Counts documents of an index (0 when it does not exist). */
+async function countDocuments(client: Client, index: string, signal: AbortSignal): Promise<number> {
+  try {
+    await client.indices.refresh({ index }, { signal });
+    return (await client.count({ index }, { signal })).count;
+  } catch (error) {
+    if (statusOf(error) === 404) return 0;
+    throw error;
+  }
+}
+
+/** One document on its way from the source to the queue. */
+interface PendingDoc {
+  id: string;
+  body: Record<string, unknown>;
+  lazy: LazyDownload | undefined;
+  op: Exclude<SyncOperation, "delete">;
+  /** The source gave `_timestamp` itself (the fallback only skips those). */
+  sourceTimestamp: boolean;
+}
+
+/** Everything the producer needs; one per sync. */
+class Extractor {
+  readonly #queue: BoundedQueue<BulkOperation>;
+  readonly #downloads: Limiter;
+  readonly #pendingDownloads = new Map<string, Promise<void>>();
+  readonly #rules: SyncRulesEngine | undefined;
+  readonly #pipeline: PipelineSettings;
+  readonly #extract: boolean;
+  readonly #maxTextBytes: number;
+  readonly #lastProgress = { at: Date.now() };
+
+  constructor(
+    readonly ctx: {
+      req: ContentSyncRequest;
+      stats: SyncStats;
+      logger: Logger;
+      signal: AbortSignal;
+      index: string;
+      queue: BoundedQueue<BulkOperation>;
+      rules: SyncRulesEngine | undefined;
+      pipeline: PipelineSettings;
+      extract: boolean;
+      monitor: ErrorMonitor;
+      /** Ids whose previous version must survive the stale scan (failed re-index). */
+      keep: Set<string>;
+    },
+  ) {
+    this.#queue = ctx.queue;
+    this.#downloads = createLimiter(Math.max(1, ctx.req.bulk.concurrent_downloads), ctx.signal);
+    this.#rules = ctx.rules;
+    this.#pipeline = ctx.pipeline;
+    this.#extract = ctx.extract;
+    this.#maxTextBytes = Math.max(0, ctx.req.bulk.max_text_document_size) * MIB;
+  }
+
+  /** Waits for the downloads still running; rethrows the first failure. */
+  drain(): Promise<void> {
+    return this.#downloads.drain();
+  }
+
+  progress(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.#lastProgress.at < DEFAULT_SYNC_PROGRESS_INTERVAL * 1000) return;
+    this.#lastProgress.at = now;
+    const s = this.ctx.stats;
+    this.ctx.logger.info(
+      `Sync progress -- yielded: ${s.yielded_document_count} | indexed: ${s.indexed_document_count} | deleted: ${s.deleted_document_count} | skipped: ${s.skipped_document_count} | failed: ${s.failed_document_count}`,
+    );
+  }
+
+  /** Turns a yielded document into a pending doc, or undefined when it is dropped. */
+  shape(
+    doc: Document,
+    lazy: LazyDownload | undefined,
+    op: Exclude<SyncOperation, "delete">,
+  ): PendingDoc | undefined {
+    const { stats, logger, req } = this.ctx;
+    if (stats.yielded_document_count % req.bulk.display_every === 0) this.progress();
+    const id = documentId(doc._id);
+    if (id === undefined) {
+      stats.skipped_document_count++;
+      logger.warning("Skipping a document without _id");
+      return undefined;
+    }
+    const body: Record<string, unknown> = {};
+    for (const key in doc) if (key !== "_id") body[key] = doc[key];
+    body.id = id;
+    body._extract_binary_content = this.#pipeline.extract_binary_content;
+    body._reduce_whitespace = this.#pipeline.reduce_whitespace;
+    body._run_ml_inference = this.#pipeline.run_ml_inference;
+    if (this.#rules && !this.#rules.shouldIngest(body)) {
+      stats.skipped_document_count++;
+      return undefined;
+    }
+    const sourceTimestamp = typeof body._timestamp === "string";
+    if (body._timestamp === undefined || body._timestamp === null) {
+      body._timestamp = new Date().toISOString();
+    }
+    body[SYNC_JOB_STAMP_FIELD] = req.job.id;
+    return { id, body, lazy, op, sourceTimestamp };
+  }
+
+  /** Queues a delete. */
+  async delete(doc: Document): Promise<void> {
+    const id = documentId(doc._id);
+    if (id === undefined) {
+      this.ctx.stats.skipped_document_count++;
+      this.ctx.logger.warning("Skipping a delete without _id");
+      return;
+    }
+    await this.#waitForDownload(id);
+    await this.put(deleteOperation(id));
+  }
+
+  /** Queues a stamp-only update for an unchanged document (cancelling its download). */
+  async stamp(doc: PendingDoc): Promise<void> {
+    if (this.#extract && doc.lazy) {
+      await doc.lazy(false).catch(() => {});
+    }
+    await this.#waitForDownload(doc.id);
+    await this.put(stampOperation(doc.id, this.ctx.req.job.id));
+  }
+
+  async #waitForDownload(id: string): Promise<void> {
+    const pending = this.#pendingDownloads.get(id);
+    if (pending) await pending;
+  }
+
+  /** Queues the document, downloading its content first when extraction is on. */
+  async emit(doc: PendingDoc): Promise<void> {
+    await this.#waitForDownload(doc.id);
+    if (!this.#extract || !doc.lazy) {
+      await this.#enqueue(doc);
+      return;
+    }
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    this.#pendingDownloads.set(doc.id, done);
+    await this.#downloads.spawn(async () => {
+      try {
+        if (await this.#download(doc)) await this.#enqueue(doc);
+      } finally {
+        if (this.#pendingDownloads.get(doc.id) === done) this.#pendingDownloads.delete(doc.id);
+        finished();
+      }
+    });
+  }
+
+  /** Runs a lazy download and merges its fields; false when the document is dropped. */
+  async #download(doc: PendingDoc): Promise<boolean> {
+    const { stats, logger, monitor, keep, req } = this.ctx;
+    let data: Record<string, unknown> | null | undefined;
+    try {
+      data = await doc.lazy!(true, doc.body._timestamp as string);
+    } catch (error) {
+      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+      // As Elastic: a failed download drops the document; only an explicit FatalError stops the job.
+      if (error instanceof FatalError) throw error;
+      stats.failed_document_count++;
+      keep.add(doc.id);
+      const message = `Failed to download the content of document ${doc.id}: ${
+        errorMessage(error)
+      }`;
+      logger.error(message);
+      monitor.trackError(doc.id, message);
+      return false;
+    }
+    if (data) {
+      for (const key in data) {
+        if (key !== "_id" && key !== "_timestamp") doc.body[key] = data[key];
+      }
+    }
+    delete doc.body._original_filename;
+    const attachment = doc.body._attachment;
+    if (typeof attachment === "string" && Math.floor(attachment.length * 3 / 4) > req.maxFileSize) {
+      logger.warning(
+        `Dropping the content of document ${doc.id}: larger than service.max_file_download_size (${req.maxFileSize} bytes)`,
+      );
+      delete doc.body._attachment;
+    }
+    return true;
+  }
+
+  async #enqueue(doc: PendingDoc): Promise<void> {
+    const { stats, logger, keep } = this.ctx;
+    const json = serializeBody(doc.body);
+    const op = doc.op === "update" ? updateOperation(doc.id, json) : indexOperation(doc.id, json);
+    if (this.#maxTextBytes > 0 && op.bytes > this.#maxTextBytes && !("_attachment" in doc.body)) {
+      stats.skipped_document_count++;
+      keep.add(doc.id);
+      logger.warning(
+        `Dropping document ${doc.id}: its serialized size ${op.bytes} bytes exceeds elasticsearch.bulk.max_text_document_size (${this.#maxTextBytes} bytes)`,
+      );
+      return;
+    }
+    await this.put(op);
+  }
+
+  async put(op: BulkOperation): Promise<void> {
+    if (!this.#queue.tryPut(op, op.bytes)) await this.#queue.put(op, op.bytes);
+  }
+}
+
+/** Runs the producer side for a full sync (or the incremental timestamp fallback). */
+async function produceFull(
+  extractor: Extractor,
+  source: DataSource,
+  filtering: Filtering,
+  skipUnchanged: boolean,
+): Promise<void> {
+  const { stats, signal, req, index } = extractor.ctx;
+  let lookup: PendingDoc[] = [];
+  const flushLookup = async () => {
+    if (lookup.length === 0) return;
+    const docs = lookup;
+    lookup = [];
+    const ids = docs.filter((d) => d.sourceTimestamp).map((d) => d.id);
+    const stored = new Map<string, unknown>();
+    if (ids.length > 0) {
+      const found = await req.client.search({
+        index,
+        size: ids.length,
+        query: { ids: { values: ids } },
+        _source: ["_timestamp"],
+      }, { signal });
+      for (const hit of found.hits.hits) {
+        stored.set(hit._id!, (hit._source as { _timestamp?: unknown } | undefined)?._timestamp);
+      }
+    }
+    for (const doc of docs) {
+      if (doc.sourceTimestamp && stored.get(doc.id) === doc.body._timestamp) {
+        await extractor.stamp(doc);
+      } else {
+        await extractor.emit(doc);
+      }
+    }
+  };
+  for await (const item of abortable(source.getDocs(filtering), signal)) {
+    stats.yielded_document_count++;
+    const [doc, lazy] = splitDocItem(item);
+    const pending = extractor.shape(doc, lazy, "index");
+    if (!pending) continue;
+    if (!skipUnchanged) {
+      await extractor.emit(pending);
+      continue;
+    }
+    lookup.push(pending);
+    if (lookup.length >= DEFAULT_TIMESTAMP_LOOKUP_BATCH) await flushLookup();
+  }
+  await flushLookup();
+  await extractor.drain();
+}
+
+/** Runs the producer side for a source-driven incremental sync. */
+async function produceIncremental(
+  extractor: Extractor,
+  source: DataSource,
+  cursor: unknown,
+  filtering: Filtering,
+): Promise<void> {
+  const { stats, signal } = extractor.ctx;
+  for await (const item of abortable(source.getDocsIncrementally!(cursor, filtering), signal)) {
+    stats.yielded_document_count++;
+    const [doc, lazy, op] = splitIncrementalItem(item);
+    if (op === "delete") {
+      await extractor.delete(doc);
+      continue;
+    }
+    const pending = extractor.shape(doc, lazy, op);
+    if (pending) await extractor.emit(pending);
+  }
+  await extractor.drain();
+}
+
+/**
+ * Runs a content sync job (spec §5): `full` indexes everything the source yields and then
+ * deletes what it did not write; `incremental` applies the source's operations since the stored
+ * cursor (or, for sources without `getDocsIncrementally`, a full pass that skips documents
+ * whose `_timestamp` did not change). `req.stats` is updated in place as items succeed. On
+ * abort the sync stops promptly and throws the signal's reason.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await runContentSync({ job, source, sourceClass, client, bulk,
+ *   maxFileSize, logger, signal, stats: emptyStats() });
+ * ```
+ */
+export async function runContentSync(req: ContentSyncRequest): Promise<ContentSyncResult> {
+  req.signal.throwIfAborted();
+  const controller = new AbortController();
+  const forward = () => controller.abort(req.signal.reason);
+  req.signal.addEventListener("abort", forward, { once: true });
+  try {
+    return await syncContent(req, controller);
+  } catch (error) {
+    if (req.signal.aborted) throw req.signal.reason;
+    throw error;
+  } finally {
+    req.signal.removeEventListener("abort", forward);
+    if (!controller.signal.aborted) controller.abort(new Error("sync finished"));
+  }
+}
+
+async function syncContent(
+  req: ContentSyncRequest,
+  controller: AbortController,
+): Promise<ContentSyncResult> {
+  const { job, source, sourceClass, client, logger, stats } = req;
+  const signal = controller.signal;
+  const connector = job.doc.connector;
+  const jobType = job.doc.job_type ?? "full";
+  if (jobType !== "full" && jobType !== "incremental") {
+    throw new FatalError(`Cannot run job ${job.id} as a content sync: its type is ${jobType}`);
+  }
+  const index = indexNameOf(connector);
+  const features: SourceFeatures = { ...DEFAULT_SOURCE_FEATURES, ...(sourceClass.features ?? {}) };
+  if (jobType === "incremental" && !features.incrementalSync) {
+    throw new FatalError(`Connector ${connector.id} does not support incremental sync.`);
+  }
+  const cursorOf = () => (source.syncCursor ? source.syncCursor() : undefined);
+
+  if (source.changed && !(await raceSignal(source.changed(), signal))) {
+    logger.info("No change in remote source, skipping sync");
+    const result: ContentSyncResult = {
+      stats,
+      totalDocumentCount: await countDocuments(client, index, signal),
+    };
+    const cursor = cursorOf();
+    if (cursor !== undefined) result.syncCursor = cursor;
+    return result;
+  }
+
+  const filtering = resolveFiltering(connector.filtering);
+  if (features.basicRules || features.advancedRules) {
+    const validation = await validateFiltering(filtering, source);
+    if (validation.state !== "valid") {
+      throw new FatalError(
+        `Filtering in state ${validation.state}, errors: ${
+          validation.errors.map((e) =>
+            `(ids: ${e.ids.join(", ")}, messages: ${e.messages.join("; ")})`
+          )
+            .join(", ")
+        }.`,
+      );
+    }
+  }
+  const rules = features.basicRules ? new SyncRulesEngine(filtering.rules) : undefined;
+
+  await ensureContentIndex(client, index, logger);
+  const pipeline = resolvePipelineSettings(connector.pipeline);
+  let pipelineName: string | undefined = pipeline.name;
+  if (!(await pipelineExists(client, pipeline.name))) {
+    logger.warning(
+      `Ingest pipeline ${pipeline.name} does not exist: indexing into ${index} without a pipeline`,
+    );
+    pipelineName = undefined;
+  }
+  const textExtractionService = (connector.configuration as Record<string, { value?: unknown }>)
+    ?.use_text_extraction_service?.value === true;
+  const extract = pipeline.extract_binary_content || textExtractionService;
+
+  const monitor = new ErrorMonitor(req.bulk.error_monitor);
+  const keep = new Set<string>();
+  const sink = new BulkSink({
+    client,
+    index,
+    pipeline: pipelineName,
+    bulk: req.bulk,
+    stats,
+    monitor,
+    logger,
+    signal,
+    onItemFailure: (op) => keep.add(op.id),
+  });
+  const newQueue = () =>
+    new BoundedQueue<BulkOperation>({
+      maxItems: Math.max(1, req.bulk.queue_max_size),
+      maxBytes: Math.max(1, req.bulk.queue_max_mem_size * MIB),
+      putTimeoutMs: req.bulk.queue_refresh_timeout * 1000,
+      signal,
+    });
+
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    if (!failure) failure = { error };
+    if (!controller.signal.aborted) controller.abort(error);
+  };
+  /** Runs `produce` into a fresh queue drained by the sink; throws the first failure of either. */
+  const pump = async (produce: (queue: BoundedQueue<BulkOperation>) => Promise<void>) => {
+    const queue = newQueue();
+    const sinking = sink.run(queue).catch((error) => fail(error));
+    try {
+      await produce(queue);
+      queue.close();
+    } catch (error) {
+      fail(error);
+    }
+    await sinking;
+    if (failure) throw failure.error;
+  };
+
+  const incremental = jobType === "incremental";
+  const sourceDriven = incremental && typeof source.getDocsIncrementally === "function";
+  logger.info(
+    `Executing ${jobType} sync into ${index}${
+      incremental && !sourceDriven ? " (skipping documents with an unchanged _timestamp)" : ""
+    }`,
+  );
+  let extractor: Extractor | undefined;
+  await pump(async (queue) => {
+    extractor = new Extractor({
+      req,
+      stats,
+      logger,
+      signal,
+      index,
+      queue,
+      rules,
+      pipeline,
+      extract,
+      monitor,
+      keep,
+    });
+    if (sourceDriven) {
+      await produceIncremental(extractor, source, connector.sync_cursor ?? null, filtering);
+    } else {
+      await produceFull(extractor, source, filtering, incremental);
+    }
+  });
+
+  if (!sourceDriven) await deleteStale(req, index, sink, keep, signal, pump);
+
+  extractor?.progress(true);
+  const result: ContentSyncResult = {
+    stats,
+    totalDocumentCount: await countDocuments(client, index, signal),
+  };
+  const cursor = cursorOf();
+  if (cursor !== undefined) result.syncCursor = cursor;
+  return result;
+}
+
+/** Deletes every document of the index this job did not write (spec §5.4 full sync). */
+async function deleteStale(
+  req: ContentSyncRequest,
+  index: string,
+  sink: BulkSink,
+  keep: Set<string>,
+  signal: AbortSignal,
+  pump: (produce: (queue: BoundedQueue<BulkOperation>) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const { client, logger, job } = req;
+  await client.indices.refresh({ index }, { signal });
+  if (sink.writtenCount > 0) {
+    const stamped = await client.count({
+      index,
+      query: { term: { [SYNC_JOB_STAMP_FIELD]: job.id } },
+    }, { signal });
+    if (stamped.count === 0) {
+      throw new FatalError(
+        `Cannot delete stale documents from ${index}: none of the ${sink.writtenCount} documents this job wrote carries ${SYNC_JOB_STAMP_FIELD}; does the ingest pipeline remove it?`,
+      );
+    }
+  }
+  await pump(async (queue) => {
+    let kept = 0;
+    for await (const stale of scanStaleDocuments(client, index, job.id, { signal })) {
+      if (keep.has(stale.id)) {
+        kept++;
+        continue;
+      }
+      const op = deleteOperation(stale.id, stale.index === index ? undefined : stale.index);
+      if (!queue.tryPut(op, op.bytes)) await queue.put(op, op.bytes);
+    }
+    if (kept > 0) {
+      logger.info(`Kept the previous version of ${kept} documents that failed to index`);
+    }
+  });
+}
