@@ -37,7 +37,9 @@ export async function startPermissionFlags(denoJson = DENO_JSON): Promise<string
   };
   const task = config.tasks?.start;
   const command = typeof task === "string" ? task : task?.command;
-  if (!command) throw new Error(`${denoJson} has no "start" task to take the permission flags from`);
+  if (!command) {
+    throw new Error(`${denoJson} has no "start" task to take the permission flags from`);
+  }
   const words = command.trim().split(/\s+/);
   const run = words.indexOf("run");
   const entry = words.findIndex((word) => word.endsWith("main.ts"));

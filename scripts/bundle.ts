@@ -53,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
   const size = (await Deno.stat(output)).size;
   console.log(
     [
-      `Bundled ${output} (${(size / 1048576).toFixed(1)} MiB; sources: ${entry.sources.join(", ")})`,
+      `Bundled ${output} (${(size / 1048576).toFixed(1)} MiB; sources: ${
+        entry.sources.join(", ")
+      })`,
       `Run it with the same permission flags as 'deno task start':`,
       `  deno run ${flags.join(" ")} ${output} -c config.yml`,
     ].join("\n"),

@@ -43,6 +43,22 @@ async function answers(host: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether an Elasticsearch is configured: `CONNECTORS_ES_HOST` is set, or the config names a
+ * host other than the default. A configured one is used as it is, even when it is down.
+ *
+ * @example
+ * ```ts
+ * import { esConfigured } from "./demo.ts";
+ * if (esConfigured(undefined, "http://localhost:9200")) throw new Error();
+ * if (!esConfigured(undefined, "https://es.example.com:9243")) throw new Error();
+ * if (!esConfigured("http://127.0.0.1:9201", "http://localhost:9200")) throw new Error();
+ * ```
+ */
+export function esConfigured(envHost: string | undefined, configHost: string): boolean {
+  return Boolean(envHost) || configHost !== DEFAULT_ES_HOST;
+}
+
 async function run(args: string[]): Promise<number> {
   if (args.includes("-h") || args.includes("--help")) return await main(["demo", "--help"]);
   const file = configFileOf(args) ?? DEFAULT_CONFIG_FILE;
@@ -52,8 +68,7 @@ async function run(args: string[]): Promise<number> {
   } catch {
     // The CLI reports config problems itself; the probe uses the default host.
   }
-  const configured = Boolean(Deno.env.get("CONNECTORS_ES_HOST")) || host !== DEFAULT_ES_HOST;
-  if (!configured && !(await answers(host))) {
+  if (!esConfigured(Deno.env.get("CONNECTORS_ES_HOST"), host) && !(await answers(host))) {
     console.error(
       `No Elasticsearch answers on ${host} and none is configured: starting the local one ` +
         "(deno task stack; the first start downloads and installs it, a few minutes)...",

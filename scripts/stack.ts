@@ -13,8 +13,13 @@
  *
  * Directories:
  * - cache (downloads, builds): `${XDG_CACHE_HOME:-$HOME/.cache}/connectors-deno`
- * - state (pid files, data, logs, ports):
- *   `${XDG_STATE_HOME:-$HOME/.local/state}/connectors-deno/stack`, or `CONNECTORS_STACK_DIR`.
+ * - state (pid files, data, logs, ports): `CONNECTORS_STACK_DIR` when set, else the shared
+ *   stack `${XDG_STATE_HOME:-$HOME/.local/state}/connectors-deno/stack`. The test runner
+ *   starts a private stack per run in `.../connectors-deno/runs/<pid>` (see scripts/test.ts);
+ *   private stacks whose process died are stopped and removed by the next run.
+ *
+ * Each service has a lock file in its state folder, so concurrent commands on one stack are
+ * serialized; installs hold a lock in the cache folder.
  *
  * Elasticsearch refuses to run as root: as root it runs as the system user `connectors-es`, which
  * must be able to traverse every parent folder. When a preferred folder sits below one it cannot
@@ -308,16 +313,17 @@ async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Runs `fn` holding the lock of the current state folder, so two commands on one stack (two
- * shells, a test and its runner) never start or stop it at the same time.
+ * Runs `fn` holding the lock of one service of the current stack, so two commands on it (two
+ * shells, a test and its runner) never start or stop it at the same time; different services
+ * start in parallel.
  */
-function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  return withFileLock(`${stateDir()}/.lock`, fn);
+function withLock<T>(service: ServiceName, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(`${stateDir()}/.${service}.lock`, fn);
 }
 
-/** Runs `fn` holding the cache's lock, so two stacks never install the same thing at once. */
-function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
-  return withFileLock(`${cacheDir()}/.install.lock`, fn);
+/** Runs `fn` holding a cache lock, so two stacks never install the same thing at once. */
+function withInstallLock<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(`${cacheDir()}/.install-${what}.lock`, fn);
 }
 
 /**
@@ -421,7 +427,21 @@ export async function newRunStateDir(): Promise<string> {
   return dir;
 }
 
-/** Stops the servers of private stacks whose test runner died, and removes their folders. */
+/**
+ * A private state folder for this process, `<stackRoot()>/runs/<pid>-<tag>`, for a test that
+ * needs a server of its own (e.g. one it stops and restarts): use it with {@link withStateDir}.
+ * Should the process die before cleaning up, the next test run stops its servers and removes it.
+ */
+export function privateStateDir(tag: string): string {
+  const dir = `${stackRoot()}/runs/${Deno.pid}-${tag.replace(/[^A-Za-z0-9_.-]+/g, "-")}`;
+  mkdirp(dir);
+  return dir;
+}
+
+/**
+ * Stops the servers of private stacks (`runs/<pid>` or `runs/<pid>-<tag>`) whose process is
+ * gone, and removes their folders.
+ */
 export async function cleanStaleRuns(): Promise<void> {
   const runs = `${stackRoot()}/runs`;
   let entries: Deno.DirEntry[];
@@ -431,7 +451,7 @@ export async function cleanStaleRuns(): Promise<void> {
     return;
   }
   for (const entry of entries) {
-    const owner = Number(entry.name);
+    const owner = Number(/^(\d+)(?:-|$)/.exec(entry.name)?.[1]);
     if (!entry.isDirectory || !Number.isInteger(owner) || isAlive(owner)) continue;
     const dir = `${runs}/${entry.name}`;
     log(`cleaning the stack of an earlier test run: ${dir}`);
@@ -598,7 +618,7 @@ async function unzip(zip: string, dest: string): Promise<void> {
 
 /** Downloads (with mvn) and unpacks Elasticsearch when missing; returns its home folder. */
 export function ensureElasticsearch(): Promise<string> {
-  return withInstallLock(ensureElasticsearchUnlocked);
+  return withInstallLock("elasticsearch", ensureElasticsearchUnlocked);
 }
 
 async function ensureElasticsearchUnlocked(): Promise<string> {
@@ -629,7 +649,8 @@ async function ensureElasticsearchUnlocked(): Promise<string> {
 async function ensureEsUser(): Promise<void> {
   if ((await run("id", ["-u", ES_USER])).code === 0) return;
   log(`creating system user ${ES_USER}`);
-  const res = await run("useradd", [
+  const useradd = which("useradd", ["/usr/sbin", "/sbin"]) ?? "useradd";
+  const res = await run(useradd, [
     "--system",
     "--user-group",
     "--no-create-home",
@@ -785,7 +806,15 @@ async function startElasticsearchUnlocked(opts: StartOptions = {}): Promise<Star
   ];
   const envArgs = [`ES_JAVA_HOME=${javaHome}`, `ES_JAVA_OPTS=${ES_HEAP}`];
   const cmd = isRoot()
-    ? ["runuser", "-u", ES_USER, "--", "/usr/bin/env", ...envArgs, ...esArgs]
+    ? [
+      which("runuser", ["/usr/sbin", "/sbin"]) ?? "runuser",
+      "-u",
+      ES_USER,
+      "--",
+      "/usr/bin/env",
+      ...envArgs,
+      ...esArgs,
+    ]
     : ["/usr/bin/env", ...envArgs, ...esArgs];
 
   log(`starting Elasticsearch ${ES_VERSION} on ${url} (Java: ${javaHome})`);
@@ -881,7 +910,7 @@ function goBinary(): string {
  * module), so this copies the module source, writes that file and builds it.
  */
 export function ensureFerretDb(): Promise<string> {
-  return withInstallLock(ensureFerretDbUnlocked);
+  return withInstallLock("ferretdb", ensureFerretDbUnlocked);
 }
 
 async function ensureFerretDbUnlocked(): Promise<string> {
@@ -1000,7 +1029,7 @@ function motoPaths() {
 
 /** Creates the moto virtualenv (pinned version) when missing; returns the moto_server path. */
 export function ensureMoto(): Promise<string> {
-  return withInstallLock(ensureMotoUnlocked);
+  return withInstallLock("moto", ensureMotoUnlocked);
 }
 
 async function ensureMotoUnlocked(): Promise<string> {
@@ -1110,32 +1139,32 @@ async function stopS3Unlocked(opts: StopOptions = {}): Promise<void> {
  * When it is already running, returns its URL. Restarts reuse the saved ports when free.
  */
 export function startElasticsearch(opts: StartOptions = {}): Promise<StartedService> {
-  return withLock(() => startElasticsearchUnlocked(opts));
+  return withLock("es", () => startElasticsearchUnlocked(opts));
 }
 
 /** Stops Elasticsearch (SIGTERM, then SIGKILL after the timeout); keeps the data unless told. */
 export function stopElasticsearch(opts: StopOptions = {}): Promise<void> {
-  return withLock(() => stopElasticsearchUnlocked(opts));
+  return withLock("es", () => stopElasticsearchUnlocked(opts));
 }
 
 /** Starts FerretDB (building it first when needed); returns `mongodb://127.0.0.1:<port>/`. */
 export function startMongo(opts: StartOptions = {}): Promise<StartedService> {
-  return withLock(() => startMongoUnlocked(opts));
+  return withLock("mongo", () => startMongoUnlocked(opts));
 }
 
 /** Stops FerretDB; keeps its data unless `keepData: false`. */
 export function stopMongo(opts: StopOptions = {}): Promise<void> {
-  return withLock(() => stopMongoUnlocked(opts));
+  return withLock("mongo", () => stopMongoUnlocked(opts));
 }
 
 /** Starts the moto S3 server (installing it first when needed); returns `http://127.0.0.1:<port>`. */
 export function startS3(opts: StartOptions = {}): Promise<StartedService> {
-  return withLock(() => startS3Unlocked(opts));
+  return withLock("s3", () => startS3Unlocked(opts));
 }
 
 /** Stops the moto server (its state lives in memory only). */
 export function stopS3(opts: StopOptions = {}): Promise<void> {
-  return withLock(() => stopS3Unlocked(opts));
+  return withLock("s3", () => stopS3Unlocked(opts));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1238,12 +1267,19 @@ async function main(argv: string[]): Promise<number> {
       if (command === "restart") {
         for (const s of services) await stopService(s, { keepData: true });
       }
-      for (const s of services) {
-        const started = await startService(s);
-        if (started.alreadyRunning) log(`${s} is already running (pid ${started.pid})`);
-        console.log(`${URL_ENV[s]}=${started.url}`);
-      }
-      return 0;
+      const results = await Promise.allSettled(services.map((s) => startService(s)));
+      let failed = false;
+      results.forEach((r, i) => {
+        const s = services[i] as ServiceName;
+        if (r.status === "rejected") {
+          failed = true;
+          log(`${s} did not start: ${r.reason instanceof Error ? r.reason.message : r.reason}`);
+        } else {
+          if (r.value.alreadyRunning) log(`${s} is already running (pid ${r.value.pid})`);
+          console.log(`${URL_ENV[s]}=${r.value.url}`);
+        }
+      });
+      return failed ? 1 : 0;
     }
     case "down": {
       const services = parseServices(target, SERVICES);

@@ -5,6 +5,7 @@ import {
   parseJavaRelease,
   pickFreePort,
   pickJdk,
+  privateStateDir,
   stateDir,
   traversableByOthers,
   withStateDir,
@@ -64,4 +65,14 @@ Deno.test("withStateDir: sets and restores CONNECTORS_STACK_DIR", async () => {
   const seen = await withStateDir("/tmp/some-stack", () => Promise.resolve(stateDir()));
   assert.equal(seen, "/tmp/some-stack");
   assert.equal(Deno.env.get("CONNECTORS_STACK_DIR"), before);
+});
+
+Deno.test("privateStateDir: below runs/, named after this process", () => {
+  const dir = privateStateDir("unit test");
+  try {
+    assert.ok(dir.endsWith(`/runs/${Deno.pid}-unit-test`), dir);
+    assert.ok(Deno.statSync(dir).isDirectory);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -245,8 +245,8 @@ async function main(): Promise<number> {
 
   try {
     const services = opts.scope === "unit" ? [] : neededServices(paths);
+    const toStart: ServiceName[] = [];
     for (const service of services) {
-      if (interrupted) break;
       const fromEnv = Deno.env.get(URL_ENV[service]);
       if (fromEnv) {
         console.error(`[test] ${service}: using ${URL_ENV[service]}=${fromEnv}`);
@@ -262,11 +262,25 @@ async function main(): Promise<number> {
         if (service === "es") esStackDir = sharedStateDir();
         continue;
       }
-      runDir ??= await newRunStateDir();
-      const s = await withStateDir(runDir, () => startService(service));
-      env[URL_ENV[service]] = s.url;
-      managed.push(service);
-      if (service === "es") esStackDir = runDir;
+      toStart.push(service);
+    }
+    if (toStart.length > 0 && !interrupted) {
+      // A private stack for this run; the variable stays set until the run's cleanup.
+      runDir = await newRunStateDir();
+      Deno.env.set("CONNECTORS_STACK_DIR", runDir);
+      const results = await Promise.allSettled(toStart.map((s) => startService(s)));
+      const errors: string[] = [];
+      results.forEach((r, i) => {
+        const service = toStart[i] as ServiceName;
+        if (r.status === "fulfilled") {
+          env[URL_ENV[service]] = r.value.url;
+          managed.push(service);
+          if (service === "es") esStackDir = runDir;
+        } else {
+          errors.push(`${service}: ${r.reason instanceof Error ? r.reason.message : r.reason}`);
+        }
+      });
+      if (errors.length > 0) throw new Error(errors.join("\n"));
     }
     if (interrupted) throw new Error("interrupted while starting the servers");
     env["CONNECTORS_TEST_STACK"] = managed.join(",");
@@ -339,7 +353,7 @@ async function main(): Promise<number> {
         for (const s of managed) console.error(`[test]   ${URL_ENV[s]}=${env[URL_ENV[s]]}`);
       } else {
         try {
-          await withStateDir(runDir, () => stopAll({ keepData: false }));
+          await stopAll({ keepData: false });
           await Deno.remove(runDir, { recursive: true });
         } catch (e) {
           console.error(`[test] could not clean ${runDir}: ${(e as Error).message}`);

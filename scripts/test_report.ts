@@ -145,7 +145,8 @@ export function combineResults(
   exitCode: number,
 ): RunOutcome {
   const passed = junit?.passed ?? summary?.passed ?? 0;
-  const skipped = junit?.skipped ?? summary?.ignored ?? 0;
+  // deno's JUnit report marks tests left out by --filter as skipped too; its summary does not
+  const skipped = summary?.ignored ?? junit?.skipped ?? 0;
   let failed = Math.max(junit?.failed ?? 0, summary?.failed ?? 0);
   let problem: string | undefined;
   if (exitCode !== 0 && failed === 0) {

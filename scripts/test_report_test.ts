@@ -86,6 +86,15 @@ Deno.test("combineResults: junit counts, plus module failures from the summary",
   assert.match(broken.problem ?? "", /1 test module\(s\) failed outside any test/);
 });
 
+Deno.test("combineResults: tests filtered out are not skipped", () => {
+  const r = combineResults(
+    { passed: 1, failed: 0, skipped: 325 },
+    { passed: 1, failed: 0, ignored: 1, filteredOut: 324 },
+    0,
+  );
+  assert.deepEqual([r.passed, r.failed, r.skipped], [1, 0, 1]);
+});
+
 Deno.test("combineResults: a run that broke before any test counts one failure", () => {
   const r = combineResults(undefined, undefined, 1);
   assert.deepEqual([r.passed, r.failed, r.skipped], [0, 1, 0]);

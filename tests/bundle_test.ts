@@ -53,9 +53,12 @@ Deno.test({
     const flags = await startPermissionFlags();
     const dir = await Deno.makeTempDir({ prefix: "bundle-test-" });
     const output = `${dir}/elastic-ingest.js`;
-    const built = await runDeno(["run", "-A", `${REPO_ROOT}scripts/bundle.ts`, "--output", output], {
-      timeoutMs: 300_000,
-    });
+    const built = await runDeno(
+      ["run", "-A", `${REPO_ROOT}scripts/bundle.ts`, "--output", output],
+      {
+        timeoutMs: 300_000,
+      },
+    );
     assert.equal(built.code, 0, built.stderr);
     assert.ok((await Deno.stat(output)).isFile);
     assert.ok((await Deno.stat(`${dir}/sample`)).isDirectory, "the sample folder is copied beside");
@@ -107,9 +110,12 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "compile-test-" });
     const output = `${dir}/elastic-ingest`;
-    const built = await runDeno(["run", "-A", `${REPO_ROOT}scripts/compile.ts`, "--output", output], {
-      timeoutMs: 600_000,
-    });
+    const built = await runDeno(
+      ["run", "-A", `${REPO_ROOT}scripts/compile.ts`, "--output", output],
+      {
+        timeoutMs: 600_000,
+      },
+    );
     assert.equal(built.code, 0, built.stderr);
     const help = await new Deno.Command(output, { args: ["--help"], cwd: dir }).output();
     assert.equal(help.code, 0, new TextDecoder().decode(help.stderr));

@@ -376,7 +376,14 @@ Deno.test("connector delete: needs --yes without a terminal, removes the connect
   assert.match(refused.stderr, /connector delete: pass --yes/);
   assert.ok(await connectorDoc(id), "still there");
 
-  const deleted = await cli(config, ["connector", "delete", id, "--yes", "--delete-sync-jobs", "--json"]);
+  const deleted = await cli(config, [
+    "connector",
+    "delete",
+    id,
+    "--yes",
+    "--delete-sync-jobs",
+    "--json",
+  ]);
   assert.equal(deleted.code, 0, deleted.stderr);
   assert.deepEqual(parseJson(deleted), { id, deleted: true, deleted_sync_jobs: 1 });
   assert.equal(await connectorDoc(id), undefined);
@@ -439,12 +446,23 @@ Deno.test("job start, list, show and cancel without a service, in text and JSON"
   const after = await esJson<{ _source: Record<string, unknown> }>("GET", `${JOBS}/_doc/${jobId}`);
   assert.equal(after._source.status, "canceled");
   assert.ok(after._source.canceled_at, "canceled_at set");
-  const canceledOnly = await cli(config, ["job", "list", "-i", id, "--status", "canceled", "--json"]);
+  const canceledOnly = await cli(config, [
+    "job",
+    "list",
+    "-i",
+    id,
+    "--status",
+    "canceled",
+    "--json",
+  ]);
   assert.equal(parseJson<unknown[]>(canceledOnly).length, 2);
 
   const twice = await cli(config, ["job", "cancel", jobId]);
   assert.equal(twice.code, 1);
-  assert.match(twice.stderr, new RegExp(`Cannot cancel sync job ${jobId}: it already ended \\(canceled\\)`));
+  assert.match(
+    twice.stderr,
+    new RegExp(`Cannot cancel sync job ${jobId}: it already ended \\(canceled\\)`),
+  );
   for (const command of ["show", "cancel"]) {
     const unknown = await cli(config, ["job", command, "no-such-job"]);
     assert.equal(unknown.code, 1, command);
@@ -467,7 +485,12 @@ Deno.test("job start with bad input: a clear error, the exit code, no job writte
       error: /connector no-such-connector does not exist/,
       connector: "no-such-connector",
     },
-    { args: [], code: 2, error: /job start: missing required option --connector-id/, connector: id },
+    {
+      args: [],
+      code: 2,
+      error: /job start: missing required option --connector-id/,
+      connector: id,
+    },
     {
       args: ["-i", id, "-t", "sometimes"],
       code: 2,
@@ -487,7 +510,12 @@ Deno.test("job start with bad input: a clear error, the exit code, no job writte
       connector: id,
     },
     { args: ["-i", id, "--timeout", "5"], code: 2, error: /need --wait/, connector: id },
-    { args: ["-i", id, "--wait", "--timeout", "soon"], code: 2, error: /--timeout must be a positive number/, connector: id },
+    {
+      args: ["-i", id, "--wait", "--timeout", "soon"],
+      code: 2,
+      error: /--timeout must be a positive number/,
+      connector: id,
+    },
   ];
   for (const { args, code, error, connector } of cases) {
     const before = await jobsOf(connector);
@@ -541,18 +569,25 @@ Deno.test({
       "120",
     ]);
     assert.equal(result.code, 0, `${result.stderr}\n--- service\n${service.stderr()}`);
-    assert.match(result.stdout, /^Sync job \S+ completed in \d+:\d\d: 16 indexed, 0 deleted, 16 documents in /m);
+    assert.match(
+      result.stdout,
+      /^Sync job \S+ completed in \d+:\d\d: 16 indexed, 0 deleted, 16 documents in /m,
+    );
     const lines = result.stderr.split("\n").filter((line) =>
       /\[INFO\] Sync job \S+: (\d+ indexed|waiting)/.test(line)
     );
     // The sync alone takes about 4 s; one line a second, whatever the document count.
     assert.ok(lines.length >= 3, `expected progress lines every second:\n${result.stderr}`);
     assert.ok(
-      lines.some((line) => /\d+ indexed, \d+ deleted, [\d.,]+ docs\/s, \d+:\d\d elapsed/.test(line)),
+      lines.some((line) =>
+        /\d+ indexed, \d+ deleted, [\d.,]+ docs\/s, \d+:\d\d elapsed/.test(line)
+      ),
       result.stderr,
     );
     assert.ok(
-      lines.every((line) => line.includes(`connector_id=${id}`) && line.includes("service_type=test")),
+      lines.every((line) =>
+        line.includes(`connector_id=${id}`) && line.includes("service_type=test")
+      ),
       "every progress line names the connector and the service type",
     );
     assert.equal(await count(index), 16);
@@ -657,8 +692,10 @@ Deno.test({
 Deno.test("index list, clean and delete, text and JSON; confirmation without a terminal", async () => {
   const config = await writeConfig();
   const index = uniqueName("cli-index");
-  const bulk = Array.from({ length: 25 }, (_, i) =>
-    `{"index":{"_index":"${index}","_id":"d${i}"}}\n{"n":${i}}\n`).join("");
+  const bulk = Array.from(
+    { length: 25 },
+    (_, i) => `{"index":{"_index":"${index}","_id":"d${i}"}}\n{"n":${i}}\n`,
+  ).join("");
   await esJson("POST", "_bulk?refresh=true", bulk);
 
   const list = await cli(config, ["index", "list"]);
@@ -819,5 +856,64 @@ Deno.test({
     const stored = (await connectorDoc(id))?.configuration as Record<string, { value: unknown }>;
     assert.equal(stored.token?.value, secret);
     assert.equal(stored.greeting?.value, "hello", "optional fields are not asked for");
+  },
+});
+
+Deno.test({
+  name: "README 'Your own source': the example class, loaded by FQN, syncs a text file",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const readme = await Deno.readTextFile(`${REPO_ROOT}README.md`);
+    const start = readme.indexOf("## Your own source");
+    assert.ok(start >= 0, "the README has the section");
+    const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(code, "the section has a TypeScript example");
+    const fqn = /^ {2}lines: (\.\/my_sources\/lines\.ts:LinesDataSource)$/m.exec(section)?.[1];
+    assert.ok(fqn, "the section names the class in `sources:`");
+
+    const dir = await Deno.makeTempDir({ prefix: "own-source-" });
+    await Deno.mkdir(`${dir}/my_sources`);
+    await Deno.writeTextFile(`${dir}/my_sources/lines.ts`, code);
+    await Deno.writeTextFile(`${dir}/notes.txt`, "alpha\n\nbeta\ngamma\n");
+    const id = uniqueName("cli-lines");
+    const config = `${dir}/config.yml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "elasticsearch:",
+        `  host: ${esUrl()}`,
+        "service:",
+        "  idling: 1",
+        "connectors:",
+        `  - connector_id: ${id}`,
+        "    service_type: lines",
+        "sources:",
+        `  lines: ${fqn}`,
+        "",
+      ].join("\n"),
+    );
+    await using service = startCli(["-c", config]);
+    const index = uniqueName("search-lines");
+    const created = await cli(config, [
+      "connector",
+      "create",
+      "--service-type",
+      "lines",
+      "--index-name",
+      index,
+      "--config",
+      `path=${dir}/notes.txt`,
+      "--id",
+      id,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const synced = await cli(config, ["job", "start", "-i", id, "--wait", "--timeout", "120"]);
+    assert.equal(synced.code, 0, `${synced.stderr}\n--- service\n${service.stderr()}`);
+    assert.match(synced.stdout, /completed in \d+:\d\d: 3 indexed, 0 deleted, 3 documents/);
+    service.kill("SIGTERM");
+    await service.output();
+    await Deno.remove(dir, { recursive: true });
   },
 });

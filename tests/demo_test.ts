@@ -41,7 +41,10 @@ Deno.test({
     const files = await sampleFileCount();
     const first = await demo(["--connector-id", id, "--index-name", index]);
     assert.equal(first.code, 0, `${first.stdout}\n--- stderr\n${first.stderr}`);
-    assert.match(first.stdout, new RegExp(`^Connector:\\s+${id} \\(dir over ${SAMPLE}; created\\)`, "m"));
+    assert.match(
+      first.stdout,
+      new RegExp(`^Connector:\\s+${id} \\(dir over ${SAMPLE}; created\\)`, "m"),
+    );
     assert.match(first.stdout, new RegExp(`^Index:\\s+${index}$`, "m"));
     assert.match(first.stdout, new RegExp(`^Documents:\\s+${files}$`, "m"));
     assert.match(first.stdout, /^Sync job:\s+\S+ completed/m);

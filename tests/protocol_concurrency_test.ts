@@ -42,8 +42,6 @@ Deno.test("two processes, 20 pending jobs over 5 connectors: each runs once, one
 
   const outA = await stopService(a);
   const outB = await stopService(b);
-  await Deno.writeTextFile("/tmp/conc_a.log", outA.stderr);
-  await Deno.writeTextFile("/tmp/conc_b.log", outB.stderr);
   const starts = new Map<string, number>();
   for (const [id, n] of [...startedJobs(outA.stderr), ...startedJobs(outB.stderr)]) {
     starts.set(id, (starts.get(id) ?? 0) + n);

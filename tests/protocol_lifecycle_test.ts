@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { runCli, uniqueName, waitFor } from "./_helpers.ts";
-import { createConnectorDoc, Kibana } from "./fixtures/kibana.ts";
+import { createConnectorDoc, createSyncJobDoc, JOBS, Kibana } from "./fixtures/kibana.ts";
 import {
+  configuredConnectorDoc,
   createTestConnector,
   startService,
   stopService,
@@ -277,4 +278,101 @@ Deno.test("list shows each owned connector with status, last sync and next run",
   assert.match(line, /2024-05-01T10:00:00Z/);
   assert.match(line, /T02:30:00Z \(full\)/);
   assert.match(stdout, new RegExp(`${missing!.id}.*not found`));
+});
+
+Deno.test("legacy sync_now creates an on-demand job and is reset; orphaned running jobs end in error", async () => {
+  const [c, gone] = connectorIds(2);
+  await createTestConnector(kibana, c!.id, c!.index, { doc_count: 4 }, { sync_now: true });
+  // A running job whose connector does not exist (deleted while a dead process ran it).
+  const orphan = createSyncJobDoc(
+    gone!.id,
+    createConnectorDoc({ indexName: gone!.index, serviceType: "test" }),
+  );
+  const now = new Date().toISOString();
+  const { _id: orphanId } = await kibana.json<{ _id: string }>(
+    "POST",
+    `/${JOBS}/_doc?refresh=true`,
+    {
+      ...orphan,
+      status: "in_progress",
+      started_at: now,
+      last_seen: now,
+      worker_hostname: "elsewhere",
+    },
+  );
+  const config = await writeServiceConfig({ connectors: [{ id: c!.id }] });
+  await using service = await startService(config);
+
+  const jobs = await waitFor(async () => {
+    const list = await kibana.listJobs(c!.id);
+    return list.length > 0 && list[0]!.status === "completed" ? list : undefined;
+  }, { message: "sync_now job completed", timeoutMs: 30_000 });
+  assert.equal(jobs.length, 1);
+  assert.equal(jobs[0]!.trigger_method, "on_demand");
+  assert.equal(jobs[0]!.indexed_document_count, 4);
+  assert.equal((await kibana.getConnector(c!.id))?.sync_now, false);
+
+  const marked = await waitFor(async () => {
+    const job = await kibana.getJob(orphanId);
+    return job?.status === "error" ? job : undefined;
+  }, { message: "orphaned job marked error" });
+  assert.match(marked.error, new RegExp(`connector ${gone!.id} no longer exists`));
+  await stopService(service);
+});
+
+Deno.test("edited sync rules drafts are validated; a valid draft becomes the active filtering", async () => {
+  const [valid, invalid] = connectorIds(2);
+  const now = new Date().toISOString();
+  const rule = (id: string, value: string, order: number) => ({
+    id,
+    policy: "exclude",
+    field: "title",
+    rule: id === "bad" ? "regex" : "equals",
+    value,
+    order,
+    created_at: now,
+    updated_at: now,
+  });
+  const draftWith = (rules: unknown[]) => ({
+    advanced_snippet: { created_at: now, updated_at: now, value: {} },
+    rules,
+    validation: { errors: [], state: "edited" },
+  });
+  for (
+    const [c, rules] of [[valid, [rule("r1", "Document 1", 1)]], [invalid, [
+      rule("bad", ".*", 1),
+    ]]] as const
+  ) {
+    const doc = configuredConnectorDoc(c!.index, { prefix: "doc", doc_count: 3 });
+    doc.features = { sync_rules: { basic: { enabled: true }, advanced: { enabled: false } } };
+    doc.filtering[0].draft = draftWith([...rules, doc.filtering[0].active.rules[0]]);
+    await kibana.putConnector(c!.id, doc);
+  }
+  const config = await writeServiceConfig({ connectors: [{ id: valid!.id }, { id: invalid!.id }] });
+  await using service = await startService(config);
+
+  const good = await waitFor(async () => {
+    const doc = await kibana.getConnector(valid!.id);
+    return doc?.filtering[0].draft.validation.state === "valid" ? doc : undefined;
+  }, { message: "valid draft" });
+  assert.deepEqual(good.filtering[0].active.rules.map((r: { id: string }) => r.id), [
+    "r1",
+    "DEFAULT",
+  ]);
+  assert.equal(good.filtering[0].active.validation.state, "valid");
+  const bad = await waitFor(async () => {
+    const doc = await kibana.getConnector(invalid!.id);
+    return doc?.filtering[0].draft.validation.state === "invalid" ? doc : undefined;
+  }, { message: "invalid draft" });
+  assert.deepEqual(bad.filtering[0].draft.validation.errors[0].ids, ["bad"]);
+  assert.deepEqual(bad.filtering[0].active.rules.map((r: { id: string }) => r.id), ["DEFAULT"]);
+
+  // The active rules apply to the next job: "Document 1" is excluded.
+  const jobId = await kibana.startSync(valid!.id);
+  const job = await waitFor(async () => {
+    const doc = await kibana.getJob(jobId);
+    return doc?.status === "completed" ? doc : undefined;
+  }, { message: "job with rules completed", timeoutMs: 30_000 });
+  assert.equal(job.indexed_document_count, 2);
+  await stopService(service);
 });

@@ -176,21 +176,24 @@ Deno.test({
     try {
       const controller = new AbortController();
       const stats = emptyStats();
-      let yielded = 0;
-      const source = sourceOf(async function* () {
-        for (let i = 0;; i++) {
-          yielded++;
-          yield generatedDoc(i);
-          if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
-        }
-      });
+      let pulls = 0;
+      // A hand-written iterator, to count the engine's next() calls (not generator resumptions).
+      const source = sourceOf(() => ({
+        [Symbol.asyncIterator]: () => ({
+          next: async (): Promise<IteratorResult<DocItem>> => {
+            const i = pulls++;
+            if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+            return { done: false, value: generatedDoc(i) };
+          },
+        }),
+      }));
       const running = runSync({ client, index, source, stats, signal: controller.signal });
       await waitFor(() => stats.indexed_document_count >= 500, { intervalMs: 20 });
       controller.abort(new Error("stop"));
       await assert.rejects(running, /stop/);
-      const seen = yielded;
+      const seen = pulls;
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(yielded, seen, "the source is not pulled after the abort");
+      assert.equal(pulls, seen, "the source is not pulled after the abort");
     } finally {
       await dropIndex(client, index);
       await client.close();

@@ -80,6 +80,8 @@ export const MAX_MONGODB_BATCH_SIZE = 100000;
 export const DEFAULT_MONGODB_POOL_SIZE = 4;
 /** Milliseconds `changed()` waits for a change-stream event before answering "no change". */
 export const DEFAULT_CHANGE_STREAM_WAIT_MS = 1000;
+/** Milliseconds the server may spend counting the collection for the cursor. */
+export const DEFAULT_COUNT_MAX_TIME_MS = 30000;
 /** Version of the cursor layout; other versions are ignored (the next sync indexes everything). */
 export const MONGODB_CURSOR_VERSION = 1;
 /** `appName` the source announces to the server (visible in `currentOp` and server logs). */
@@ -261,7 +263,7 @@ export class MongoDataSource extends BaseDataSource {
         order: 11,
         required: false,
         tooltip:
-          "A field whose value grows on every insert and update (e.g. updated_at), or _id for insert-only collections. Needed for incremental syncs.",
+          "A field whose value grows on every insert and update (e.g. updated_at), or _id for insert-only collections. Needed for incremental syncs; index it, as every sync reads its largest value.",
         type: "str",
         ui_restrictions: ["advanced"],
       },
@@ -489,6 +491,11 @@ export class MongoDataSource extends BaseDataSource {
   override async *getDocs(filtering?: Filtering): AsyncGenerator<DocItem> {
     const rule = this.#rule(filtering);
     const collection = await this.#collection("start the MongoDB sync");
+    this.logger.info(
+      `Reading MongoDB collection ${this.#string("database")}.${
+        this.#string("collection")
+      } at ${this.#facts.hosts}${rule ? ` with an advanced ${rule.kind} rule` : ""}`,
+    );
     await this.#snapshotCursor(collection, false);
     for await (const doc of this.#stream(collection, rule, undefined)) yield doc;
   }
@@ -567,7 +574,11 @@ export class MongoDataSource extends BaseDataSource {
         signal,
       }).toArray());
     const rawMax = top[0] ? valueAtPath(top[0], field) : undefined;
-    const count = await this.#call(action, () => collection.countDocuments({}, { signal }));
+    // From the collection's metadata: a full count would scan the whole collection.
+    const count = await this.#call(
+      action,
+      () => collection.estimatedDocumentCount({ maxTimeMS: DEFAULT_COUNT_MAX_TIME_MS }),
+    );
     return { rawMax, lastValue: encodeCursorValue(rawMax), count, clusterTime };
   }
 
@@ -620,7 +631,7 @@ export class MongoDataSource extends BaseDataSource {
    * `_id`, whose value does not change on updates). True whenever unsure. Edited sync rules are
    * not seen here.
    */
-  override async changed(cursor?: unknown): Promise<boolean> {
+  override async changed(cursor: unknown = this.context.syncCursor): Promise<boolean> {
     const stored = this.#parseCursor(cursor);
     if (!stored) return true;
     try {

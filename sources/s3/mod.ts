@@ -376,6 +376,11 @@ export class S3DataSource extends BaseDataSource {
   /** Streams one document per object of the configured buckets (or the rules' selection). */
   override async *getDocs(filtering?: Filtering): AsyncGenerator<DocItem> {
     const scopes = await this.#scopes(filtering);
+    this.logger.info(
+      `Listing ${scopes.length} S3 bucket scope(s) at ${this.#endpoint}: ${
+        scopes.map((s) => `${s.bucket}/${s.prefix}`).join(", ")
+      }`,
+    );
     const started = Date.now();
     const newest = new Map<string, number>();
     for (const scope of scopes) {

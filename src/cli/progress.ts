@@ -89,9 +89,11 @@ export function formatProgress(snapshot: ProgressSnapshot, now: number): string 
       : `waiting (${snapshot.status})`;
   }
   const elapsed = now - snapshot.startedAt;
-  const text = `${formatCount(snapshot.indexed)} indexed, ${formatCount(snapshot.deleted)} deleted, ${
-    formatRate(snapshot.indexed + snapshot.deleted, elapsed)
-  }, ${formatElapsed(elapsed)} elapsed`;
+  const text = `${formatCount(snapshot.indexed)} indexed, ${
+    formatCount(snapshot.deleted)
+  } deleted, ${formatRate(snapshot.indexed + snapshot.deleted, elapsed)}, ${
+    formatElapsed(elapsed)
+  } elapsed`;
   return snapshot.status === "in_progress" ? text : `${text} (${snapshot.status})`;
 }
 

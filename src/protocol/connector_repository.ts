@@ -54,7 +54,15 @@ export function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404;
 }
 
-/** Names of a lane's status and error fields on the connector. */
+/**
+ * Names of a lane's status and error fields on the connector.
+ *
+ * @example
+ * ```ts
+ * import { laneFields } from "./connector_repository.ts";
+ * if (laneFields("content").status !== "last_sync_status") throw new Error();
+ * ```
+ */
 export function laneFields(
   lane: SyncLane,
 ): { status: keyof ConnectorDoc; error: keyof ConnectorDoc } {
@@ -63,7 +71,15 @@ export function laneFields(
     : { status: "last_sync_status", error: "last_sync_error" };
 }
 
-/** Name of the `last_*_scheduled_at` field of a job type. */
+/**
+ * Name of the `last_*_scheduled_at` field of a job type.
+ *
+ * @example
+ * ```ts
+ * import { scheduledAtField } from "./connector_repository.ts";
+ * if (scheduledAtField("full") !== "last_sync_scheduled_at") throw new Error();
+ * ```
+ */
 export function scheduledAtField(jobType: JobType): keyof ConnectorDoc {
   switch (jobType) {
     case "access_control":

@@ -16,3 +16,5 @@ export * from "./cron.ts";
 export * from "./system_indices.ts";
 export * from "./connector_repository.ts";
 export * from "./sync_job_repository.ts";
+export * from "./connector_doc.ts";
+export * from "./admin_repository.ts";

@@ -34,7 +34,15 @@ export function idleJobError(idleSeconds: number): string {
   return `${IDLE_JOB_ERROR} It stopped reporting: no heartbeat for more than ${idleSeconds}s (the service process running it died or lost its connection).`;
 }
 
-/** The message stored on a running job whose connector no longer exists. */
+/**
+ * The message stored on a running job whose connector no longer exists.
+ *
+ * @example
+ * ```ts
+ * import { orphanedJobError } from "./cleanup_service.ts";
+ * if (!orphanedJobError("c1").includes("c1")) throw new Error();
+ * ```
+ */
 export function orphanedJobError(connectorId: string): string {
   return `${IDLE_JOB_ERROR} Its connector ${connectorId} no longer exists.`;
 }

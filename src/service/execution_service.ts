@@ -46,6 +46,8 @@ export class ExecutionService {
   readonly #deps: ExecutionDeps;
   readonly #limiters: Record<SyncLane, Limiter>;
   readonly #running = new Map<string, JobRunner>();
+  /** Set by {@linkcode ExecutionService.shutdown}: no job starts afterwards. */
+  #stopping = false;
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
@@ -96,7 +98,7 @@ export class ExecutionService {
     const statusField = laneFields(lane).status;
     const seen = new Set<string>(this.busyConnectors(lane));
     for await (const job of this.#deps.jobs.listPending(connectorIds, LANE_JOB_TYPES[lane])) {
-      if (limiter.active >= limiter.concurrency) break;
+      if (this.#stopping || limiter.active >= limiter.concurrency) break;
       const connectorId = job.doc.connector?.id;
       // Oldest first per connector: a newer job never overtakes an older one that must wait.
       if (!connectorId || seen.has(connectorId) || this.#running.has(job.id)) continue;
@@ -121,6 +123,7 @@ export class ExecutionService {
    * `graceMs` for them to record it.
    */
   async shutdown(reason: () => JobInterruptedError, graceMs: number): Promise<void> {
+    this.#stopping = true;
     const runners = [...this.#running.values()];
     if (runners.length > 0) {
       this.#deps.logger.info(`Stopping ${runners.length} running job(s)`);

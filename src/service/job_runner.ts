@@ -24,7 +24,16 @@ import { createSource, toSourceConfiguration, validateConfiguration } from "../s
 import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "../sync/mod.ts";
 import { emptyStats, runContentSync } from "../sync/mod.ts";
 
-/** Why a running job was stopped from outside its sync. */
+/**
+ * Why a running job was stopped from outside its sync; `status` is how the job ends.
+ *
+ * @example
+ * ```ts
+ * import { JobCanceledError, ServiceShutdownError } from "./job_runner.ts";
+ * if (new JobCanceledError("j1").status !== "canceled") throw new Error();
+ * if (new ServiceShutdownError().status !== "suspended") throw new Error();
+ * ```
+ */
 export class JobInterruptedError extends Error {
   /** The status the job ends with. */
   readonly status: JobStatus;
@@ -35,21 +44,46 @@ export class JobInterruptedError extends Error {
   }
 }
 
-/** The job was asked to stop (`canceling`): it ends `canceled`. */
+/**
+ * The job was asked to stop (`canceling`): it ends `canceled`.
+ *
+ * @example
+ * ```ts
+ * import { JobCanceledError } from "./job_runner.ts";
+ * new JobCanceledError("j1");
+ * ```
+ */
 export class JobCanceledError extends JobInterruptedError {
   constructor(jobId: string) {
     super("canceled", `Job ${jobId} was canceled`);
   }
 }
 
-/** The service shuts down: the job ends `suspended` and restarts on the next start. */
+/**
+ * The service shuts down: the job ends `suspended` and restarts on the next start.
+ *
+ * @example
+ * ```ts
+ * import { ServiceShutdownError } from "./job_runner.ts";
+ * new ServiceShutdownError("SIGTERM received");
+ * ```
+ */
 export class ServiceShutdownError extends JobInterruptedError {
   constructor(reason = "the service is shutting down") {
     super("suspended", `Job suspended: ${reason}`);
   }
 }
 
-/** The job or its connector changed under it (deleted, or moved out of `in_progress`). */
+/**
+ * The job or its connector changed under it (deleted, or moved out of `in_progress`): the job
+ * ends `error`.
+ *
+ * @example
+ * ```ts
+ * import { JobDisownedError } from "./job_runner.ts";
+ * if (new JobDisownedError("gone").status !== "error") throw new Error();
+ * ```
+ */
 export class JobDisownedError extends JobInterruptedError {
   constructor(message: string) {
     super("error", message);
@@ -120,7 +154,17 @@ function raceSignal<T>(work: Promise<T> | T, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** The counters of a job as written to its document. */
+/**
+ * The counters of a job as written to its document (volume in whole MiB).
+ *
+ * @example
+ * ```ts
+ * import { countersOf } from "./job_runner.ts";
+ * import { emptyStats } from "../sync/mod.ts";
+ * const stats = { ...emptyStats(), indexed_document_count: 3, indexed_document_volume_bytes: 3_000_000 };
+ * if (countersOf(stats).indexed_document_volume !== 3) throw new Error();
+ * ```
+ */
 export function countersOf(stats: SyncStats): JobCounters {
   return {
     indexed_document_count: stats.indexed_document_count,
@@ -220,10 +264,11 @@ export class JobRunner {
     log.info(
       `Job ${this.jobId} started: ${jobType} sync of connector ${this.connectorId} (${claimed.doc.trigger_method}) on ${hostname}`,
     );
-    return await this.#execute(claimed);
+    return await this.#execute(claimed, lock.connector.doc.sync_cursor);
   }
 
-  async #execute(job: SyncJob): Promise<JobStatus> {
+  /** Runs a claimed job; `storedCursor` is the connector's cursor, for the source's `changed()`. */
+  async #execute(job: SyncJob, storedCursor: unknown): Promise<JobStatus> {
     const { config } = this.#deps;
     const log = this.#logger;
     const signal = this.#controller.signal;
@@ -242,6 +287,7 @@ export class JobRunner {
         logger: log,
         maxFileSize: config.service.max_file_download_size,
         signal,
+        syncCursor: storedCursor,
       };
       source = createSource(cls, job.doc.connector.configuration, context);
       validateConfiguration(toSourceConfiguration(job.doc.connector.configuration, cls));

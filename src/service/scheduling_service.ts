@@ -54,7 +54,16 @@ export interface SchedulingDeps {
   signal: AbortSignal;
 }
 
-/** True when any of the sync-rule features is enabled (Elastic's `sync_rules_enabled`). */
+/**
+ * True when any of the sync-rule features is enabled (Elastic's `sync_rules_enabled`).
+ *
+ * @example
+ * ```ts
+ * import { syncRulesEnabled } from "./scheduling_service.ts";
+ * if (!syncRulesEnabled({ sync_rules: { basic: { enabled: true } } })) throw new Error();
+ * if (syncRulesEnabled(null)) throw new Error();
+ * ```
+ */
 export function syncRulesEnabled(features: ConnectorFeatures | null | undefined): boolean {
   if (!features) return false;
   return Boolean(
@@ -63,7 +72,16 @@ export function syncRulesEnabled(features: ConnectorFeatures | null | undefined)
   );
 }
 
-/** The schedule of a job type; the flat 8.5-8.8 `{enabled, interval}` counts for `full`. */
+/**
+ * The schedule of a job type; the flat 8.5-8.8 `{enabled, interval}` counts for `full`.
+ *
+ * @example
+ * ```ts
+ * import { scheduleOf } from "./scheduling_service.ts";
+ * const legacy = { scheduling: { enabled: true, interval: "0 0 * * * ?" } } as never;
+ * if (scheduleOf(legacy, "full")?.interval !== "0 0 * * * ?") throw new Error();
+ * ```
+ */
 export function scheduleOf(doc: ConnectorDoc, jobType: JobType): Schedule | undefined {
   const scheduling = doc.scheduling ?? {};
   const schedule = scheduling[jobType];
@@ -218,7 +236,7 @@ export class SchedulingService {
         `Connector ${id} has no service type: set service_type for it under connectors in ${config.file}`,
         log,
       );
-      return;
+      return this.#skipSchedules(id);
     }
     let cls: DataSourceClass;
     try {
@@ -227,7 +245,7 @@ export class SchedulingService {
       if (this.#deps.signal.aborted) return;
       await this.#heartbeat(connector);
       await this.#setError(connector, redact((error as Error).message ?? String(error)), log);
-      return;
+      return this.#skipSchedules(id);
     }
     const prepared = await connectors.updateWithRetry(
       id,
@@ -251,20 +269,37 @@ export class SchedulingService {
             `Connector ${id} is ${prepared.doc.status}: it cannot sync until it is configured`,
           ),
       );
-      return;
+      return this.#skipSchedules(id);
     }
     this.#reported.delete(`status:${id}`);
-    if (!(await this.#validate(prepared, cls, log))) return;
+    if (!(await this.#validate(prepared, cls, log))) return this.#skipSchedules(id);
     await this.#syncNow(prepared, log);
     const features = prepared.doc.features ?? {};
     const declared = featuresOf(cls);
-    if (features.document_level_security?.enabled && declared.document_level_security?.enabled) {
-      if (await this.#platinum(log)) await this.#trySchedule(prepared, "access_control", log);
+    const wanted = {
+      access_control: Boolean(
+        features.document_level_security?.enabled && declared.document_level_security?.enabled,
+      ) && await this.#platinum(log),
+      incremental: Boolean(
+        features.incremental_sync?.enabled && declared.incremental_sync?.enabled,
+      ),
+      full: true,
+    };
+    for (const jobType of ["access_control", "incremental", "full"] as const) {
+      if (wanted[jobType]) await this.#trySchedule(prepared, jobType, log);
+      else this.#evaluatedUntil.set(`${id}:${jobType}`, new Date());
     }
-    if (features.incremental_sync?.enabled && declared.incremental_sync?.enabled) {
-      await this.#trySchedule(prepared, "incremental", log);
+  }
+
+  /**
+   * Slots that fall due while a connector cannot sync (not configured, broken) are dropped, as
+   * in Elastic's scheduler: fixing a connector does not trigger a catch-up sync.
+   */
+  #skipSchedules(id: string): void {
+    const now = new Date();
+    for (const jobType of ["full", "incremental", "access_control"]) {
+      this.#evaluatedUntil.set(`${id}:${jobType}`, now);
     }
-    await this.#trySchedule(prepared, "full", log);
   }
 
   /** The fields `prepare` writes (spec §2.1): schema, status, service type, features. */

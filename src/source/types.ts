@@ -141,9 +141,9 @@ export interface DataSource {
   /** Streams every document of a full sync. */
   getDocs(filtering?: Filtering): AsyncIterable<DocItem>;
   /**
-   * False when nothing changed since the last sync; the job then completes at once. `cursor` is
-   * the connector's stored sync cursor when the framework passes it (sources must answer true
-   * when it is absent and they cannot tell).
+   * False when nothing changed since the last sync; the job then completes at once. The
+   * framework calls it without arguments: the stored cursor is `SourceContext.syncCursor`
+   * (`cursor` exists for callers outside a sync). Answer true when you cannot tell.
    */
   changed?(cursor?: unknown): Promise<boolean>;
   /** Streams the changes since `cursor` (incremental sync). */

@@ -205,6 +205,15 @@ export class BoundedQueue<T> {
     });
   }
 
+  /** Wakes a waiting consumer with {@linkcode QUEUE_TIMEOUT} (e.g. a batch grew old). */
+  interrupt(): void {
+    if (!this.#taker) return;
+    const taker = this.#taker;
+    this.#taker = undefined;
+    this.#takerReject = undefined;
+    taker(QUEUE_TIMEOUT);
+  }
+
   /** No more items will come; the consumer drains what is left, then sees {@linkcode QUEUE_END}. */
   close(): void {
     this.#closed = true;

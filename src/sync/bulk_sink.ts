@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { Client } from "@elastic/elasticsearch";
 import type { BulkConfig } from "../config/mod.ts";
 import { FatalError } from "../errors/mod.ts";
@@ -47,6 +48,8 @@ export interface BulkOperation {
   counted: boolean;
 }
 
+const encoder = new TextEncoder();
+
 function actionLine(action: BulkAction, id: string, index?: string): string {
   return index === undefined
     ? `{"${action}":{"_id":${JSON.stringify(id)}}}\n`
@@ -59,8 +62,8 @@ function actionLine(action: BulkAction, id: string, index?: string): string {
  * @example
  * ```ts
  * import { indexOperation } from "./bulk_sink.ts";
- * const op = indexOperation("a", '{"id":"a"}');
- * if (op.lines !== '{"index":{"_id":"a"}}\n{"id":"a"}\n' || op.bytes !== op.lines.length) throw new Error();
+ * const op = indexOperation("a", '{"id":"é"}');
+ * if (op.lines !== '{"index":{"_id":"a"}}\n{"id":"é"}\n' || op.volume !== 11) throw new Error();
  * ```
  */
 export function indexOperation(id: string, body: string): BulkOperation {
@@ -148,6 +151,22 @@ export interface BulkSinkOptions {
   idleFlushMs?: number;
 }
 
+/** A batch sent or waiting to be sent, and the promise settled when it is done. */
+interface InFlightBatch {
+  ops: BulkOperation[];
+  done: Promise<void>;
+}
+
+/** Slots of the in-flight id filter (2 bytes each); false positives cost a scan, not an error. */
+const ID_FILTER_SLOTS = 1 << 20;
+
+/** FNV-1a hash of an id, reduced to a filter slot. */
+function idSlot(id: string): number {
+  let hash = 2166136261;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
+  return (hash >>> 0) & (ID_FILTER_SLOTS - 1);
+}
+
 interface BulkItemResult {
   status?: number;
   result?: string;
@@ -175,7 +194,8 @@ export class BulkSink {
   readonly #querystring: Record<string, string>;
   readonly #maxLines: number;
   readonly #maxBytes: number;
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #inFlight = new Set<InFlightBatch>();
+  readonly #idFilter = new Uint16Array(ID_FILTER_SLOTS);
   readonly #loggedKinds = new Set<string>();
 
   constructor(options: BulkSinkOptions) {
@@ -197,7 +217,13 @@ export class BulkSink {
     let lines = 0;
     let bytes = 0;
     const idleMs = this.#o.idleFlushMs ?? DEFAULT_BATCH_IDLE_FLUSH_MS;
+    // One timer per batch (not per wait): a batch older than idleMs is sent even if not full.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stale = false;
     const flush = async () => {
+      clearTimeout(timer);
+      timer = undefined;
+      stale = false;
       if (batch.length === 0) return;
       const ops = batch;
       batch = [];
@@ -207,9 +233,10 @@ export class BulkSink {
     };
     try {
       for (;;) {
-        let next: BulkOperation | typeof QUEUE_END | typeof QUEUE_TIMEOUT | undefined = queue
-          .takeNow();
-        if (next === undefined) next = await queue.take(batch.length > 0 ? idleMs : undefined);
+        let next: BulkOperation | typeof QUEUE_END | typeof QUEUE_TIMEOUT | undefined = stale
+          ? QUEUE_TIMEOUT
+          : queue.takeNow();
+        if (next === undefined) next = await queue.take();
         if (next === QUEUE_END) break;
         if (next === QUEUE_TIMEOUT) {
           await flush();
@@ -222,6 +249,12 @@ export class BulkSink {
         ) {
           await flush();
         }
+        if (batch.length === 0) {
+          timer = setTimeout(() => {
+            stale = true;
+            queue.interrupt();
+          }, idleMs);
+        }
         batch.push(next);
         lines += opLines;
         bytes += next.bytes;
@@ -230,28 +263,49 @@ export class BulkSink {
       await flush();
       await this.#limiter.drain();
     } finally {
+      clearTimeout(timer);
       // Never leave requests running behind the caller's back (they abort with the signal).
       await this.#limiter.drain().catch(() => {});
     }
   }
 
+  /**
+   * Sends a batch once a slot is free and once the earlier in-flight batches that touch one of
+   * its ids are done. Ids are tracked in a counting filter (hash slots); a slot already in use
+   * is confirmed by scanning the in-flight batches, which is rare.
+   */
   async #dispatch(ops: BulkOperation[]): Promise<void> {
-    const waitFor = new Set<Promise<void>>();
-    for (const op of ops) {
-      const earlier = this.#inFlight.get(op.id);
-      if (earlier) waitFor.add(earlier);
+    const slots = new Uint32Array(ops.length);
+    let waitFor: Set<Promise<void>> | undefined;
+    for (let i = 0; i < ops.length; i++) {
+      const id = ops[i]!.id;
+      const slot = idSlot(id);
+      slots[i] = slot;
+      if (this.#idFilter[slot]! > 0) {
+        for (const batch of this.#inFlight) {
+          if (batch.ops.some((op) => op.id === id)) (waitFor ??= new Set()).add(batch.done);
+        }
+      }
     }
+    for (let i = 0; i < slots.length; i++) this.#idFilter[slots[i]!]!++;
     let settled!: () => void;
-    const done = new Promise<void>((resolve) => (settled = resolve));
-    for (const op of ops) this.#inFlight.set(op.id, done);
+    const entry: InFlightBatch = {
+      ops,
+      done: new Promise<void>((resolve) => (settled = resolve)),
+    };
+    this.#inFlight.add(entry);
+    let released = false;
     const release = () => {
-      for (const op of ops) if (this.#inFlight.get(op.id) === done) this.#inFlight.delete(op.id);
+      if (released) return;
+      released = true;
+      for (let i = 0; i < slots.length; i++) this.#idFilter[slots[i]!]!--;
+      this.#inFlight.delete(entry);
       settled();
     };
     try {
       await this.#limiter.spawn(async () => {
         try {
-          if (waitFor.size > 0) await Promise.all(waitFor);
+          if (waitFor) await Promise.all(waitFor);
           await this.#send(ops);
         } finally {
           release();
@@ -268,10 +322,13 @@ export class BulkSink {
     let pending = ops;
     for (let attempt = 0;; attempt++) {
       signal.throwIfAborted();
-      let body = "";
-      for (const op of pending) body += op.lines;
+      // One encoding pass per request; the transport sends the bytes as they are.
+      let text = "";
+      for (const op of pending) text += op.lines;
+      const bytes = encoder.encode(text);
+      const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (logger.enabled("DEBUG")) {
-        logger.debug(`Sending a batch of ${pending.length} operations (${body.length} chars)`);
+        logger.debug(`Sending a batch of ${pending.length} operations (${body.length} bytes)`);
       }
       const response = await client.transport.request<{ errors?: boolean; items?: unknown[] }>(
         { method: "POST", path: this.#path, querystring: this.#querystring, bulkBody: body },

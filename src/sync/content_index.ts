@@ -4,9 +4,11 @@
  *
  * Creation: Elastic's 9.x framework sends a plain `PUT <index>` and relies on cluster defaults
  * (the 8.x language analyzers are gone). We do the same but add a minimal explicit mapping, so
- * that `id` is a `keyword` (dynamic mapping would make it `text`), `_timestamp` a `date`, and the
- * job stamp a `keyword` (the stale-document scan queries it with a `term`). Everything else
- * stays dynamic, and index templates matching the name still apply.
+ * that `id` is a `keyword` (dynamic mapping would make it `text`), `_timestamp` a `date`, the job
+ * stamp a `keyword` (the stale-document scan queries it with a `term`), and the three pipeline
+ * control fields are not indexed (the pipeline removes them; without one they would cost
+ * indexing work for nothing). Everything else stays dynamic, and index templates matching the
+ * name still apply.
  *
  * @module
  */
@@ -15,13 +17,21 @@ import { FatalError, statusOf } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { SYNC_JOB_STAMP_FIELD } from "./document.ts";
 
+/** The job stamp: searchable with `term` (the stale scan), no doc values (never sorted on). */
+const STAMP_MAPPING = { type: "keyword", doc_values: false } as const;
+/** Pipeline control fields: instructions the ingest pipeline removes; kept out of the index. */
+const CONTROL_FIELD_MAPPING = { type: "boolean", index: false, doc_values: false } as const;
+
 /** Mappings of a content index the service creates. */
 export const CONTENT_INDEX_MAPPINGS = {
   dynamic: true,
   properties: {
     id: { type: "keyword" },
     _timestamp: { type: "date" },
-    [SYNC_JOB_STAMP_FIELD]: { type: "keyword" },
+    [SYNC_JOB_STAMP_FIELD]: STAMP_MAPPING,
+    _extract_binary_content: CONTROL_FIELD_MAPPING,
+    _reduce_whitespace: CONTROL_FIELD_MAPPING,
+    _run_ml_inference: CONTROL_FIELD_MAPPING,
   },
 } as const;
 
@@ -104,7 +114,7 @@ async function ensureStampMapping(client: Client, name: string, indices: string[
   if (missing.length === 0) return;
   await client.indices.putMapping({
     index: missing.join(","),
-    properties: { [SYNC_JOB_STAMP_FIELD]: { type: "keyword" } },
+    properties: { [SYNC_JOB_STAMP_FIELD]: STAMP_MAPPING },
   });
 }
 

@@ -93,34 +93,56 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Iterates `iterable`, giving up promptly (and closing the source) when `signal` aborts. */
-async function* abortable<T>(
+/**
+ * Pulls every item of `iterable` into `onItem` (awaiting it only when it returns a promise),
+ * giving up promptly when `signal` aborts, even while the source is stuck in `next()`. An
+ * unfinished source is closed without waiting (closing a running generator queues behind it).
+ */
+async function forEachItem<T>(
   iterable: AsyncIterable<T> | Iterable<T>,
   signal: AbortSignal,
-): AsyncGenerator<T> {
-  const iterator = Symbol.asyncIterator in iterable
+  onItem: (item: T) => Promise<void> | undefined,
+): Promise<void> {
+  const iterator: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in iterable
     ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]()
     : (iterable as Iterable<T>)[Symbol.iterator]();
+  let rejectPending: ((reason: unknown) => void) | undefined;
+  const onAbort = () => rejectPending?.(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
   let finished = false;
   try {
     for (;;) {
-      const step = await raceSignal(Promise.resolve(iterator.next()), signal);
+      signal.throwIfAborted();
+      const next = iterator.next();
+      const step = next instanceof Promise
+        ? await new Promise<IteratorResult<T>>((resolve, reject) => {
+          rejectPending = reject;
+          next.then(resolve, reject);
+        })
+        : next;
+      rejectPending = undefined;
       if (step.done) {
         finished = true;
         return;
       }
-      yield step.value;
+      const wait = onItem(step.value);
+      if (wait) await wait;
     }
   } finally {
-    // Closing a generator that is still running queues behind it: do not wait for it.
+    signal.removeEventListener("abort", onAbort);
     if (!finished) Promise.resolve(iterator.return?.()).catch(() => {});
   }
 }
 
 /** Counts documents of an index (0 when it does not exist). */
-async function countDocuments(client: Client, index: string, signal: AbortSignal): Promise<number> {
+async function countDocuments(
+  client: Client,
+  index: string,
+  signal: AbortSignal,
+  refresh = true,
+): Promise<number> {
   try {
-    await client.indices.refresh({ index }, { signal });
+    if (refresh) await client.indices.refresh({ index }, { signal });
     return (await client.count({ index }, { signal })).count;
   } catch (error) {
     if (statusOf(error) === 404) return 0;
@@ -202,8 +224,10 @@ class Extractor {
       logger.warning("Skipping a document without _id");
       return undefined;
     }
-    const body: Record<string, unknown> = {};
-    for (const key in doc) if (key !== "_id") body[key] = doc[key];
+    // Shaped in place, as Elastic's framework does (a yielded document belongs to the sync); a
+    // frozen or sealed one is copied. `_id` becomes undefined, which JSON.stringify leaves out.
+    const body: Record<string, unknown> = Object.isExtensible(doc) ? doc : { ...doc };
+    body._id = undefined;
     body.id = id;
     body._extract_binary_content = this.#pipeline.extract_binary_content;
     body._reduce_whitespace = this.#pipeline.reduce_whitespace;
@@ -220,16 +244,17 @@ class Extractor {
     return { id, body, lazy, op, sourceTimestamp };
   }
 
-  /** Queues a delete. */
-  async delete(doc: Document): Promise<void> {
+  /** Queues a delete (after a pending download of the same id). */
+  delete(doc: Document): Promise<void> | undefined {
     const id = documentId(doc._id);
     if (id === undefined) {
       this.ctx.stats.skipped_document_count++;
       this.ctx.logger.warning("Skipping a delete without _id");
-      return;
+      return undefined;
     }
-    await this.#waitForDownload(id);
-    await this.put(deleteOperation(id));
+    const pending = this.#pendingDownloads.get(id);
+    if (pending) return pending.then(() => this.put(deleteOperation(id)));
+    return this.put(deleteOperation(id));
   }
 
   /** Queues a stamp-only update for an unchanged document (cancelling its download). */
@@ -237,32 +262,36 @@ class Extractor {
     if (this.#extract && doc.lazy) {
       await doc.lazy(false).catch(() => {});
     }
-    await this.#waitForDownload(doc.id);
+    const pending = this.#pendingDownloads.get(doc.id);
+    if (pending) await pending;
     await this.put(stampOperation(doc.id, this.ctx.req.job.id));
   }
 
-  async #waitForDownload(id: string): Promise<void> {
-    const pending = this.#pendingDownloads.get(id);
-    if (pending) await pending;
-  }
-
-  /** Queues the document, downloading its content first when extraction is on. */
-  async emit(doc: PendingDoc): Promise<void> {
-    await this.#waitForDownload(doc.id);
-    if (!this.#extract || !doc.lazy) {
-      await this.#enqueue(doc);
-      return;
-    }
+  /**
+   * Queues the document, downloading its content first when extraction is on. Returns a promise
+   * only when the caller must wait (a full queue, a download slot, an earlier download of the
+   * same id), so that the common path allocates nothing.
+   */
+  emit(doc: PendingDoc): Promise<void> | undefined {
+    const pending = this.#pendingDownloads.size > 0
+      ? this.#pendingDownloads.get(doc.id)
+      : undefined;
+    if (pending) return pending.then(() => this.emit(doc));
+    if (!this.#extract || !doc.lazy) return this.#enqueue(doc);
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     this.#pendingDownloads.set(doc.id, done);
-    await this.#downloads.spawn(async () => {
+    return this.#downloads.spawn(async () => {
       try {
         if (await this.#download(doc)) await this.#enqueue(doc);
       } finally {
         if (this.#pendingDownloads.get(doc.id) === done) this.#pendingDownloads.delete(doc.id);
         finished();
       }
+    }).catch((error) => {
+      if (this.#pendingDownloads.get(doc.id) === done) this.#pendingDownloads.delete(doc.id);
+      finished();
+      throw error;
     });
   }
 
@@ -301,7 +330,7 @@ class Extractor {
     return true;
   }
 
-  async #enqueue(doc: PendingDoc): Promise<void> {
+  #enqueue(doc: PendingDoc): Promise<void> | undefined {
     const { stats, logger, keep } = this.ctx;
     const json = serializeBody(doc.body);
     const op = doc.op === "update" ? updateOperation(doc.id, json) : indexOperation(doc.id, json);
@@ -311,13 +340,15 @@ class Extractor {
       logger.warning(
         `Dropping document ${doc.id}: its serialized size ${op.bytes} bytes exceeds elasticsearch.bulk.max_text_document_size (${this.#maxTextBytes} bytes)`,
       );
-      return;
+      return undefined;
     }
-    await this.put(op);
+    return this.put(op);
   }
 
-  async put(op: BulkOperation): Promise<void> {
-    if (!this.#queue.tryPut(op, op.bytes)) await this.#queue.put(op, op.bytes);
+  /** Adds an operation to the queue; a promise only when the queue is full. */
+  put(op: BulkOperation): Promise<void> | undefined {
+    if (this.#queue.tryPut(op, op.bytes)) return undefined;
+    return this.#queue.put(op, op.bytes);
   }
 }
 
@@ -355,18 +386,15 @@ async function produceFull(
       }
     }
   };
-  for await (const item of abortable(source.getDocs(filtering), signal)) {
+  await forEachItem(source.getDocs(filtering), signal, (item) => {
     stats.yielded_document_count++;
     const [doc, lazy] = splitDocItem(item);
     const pending = extractor.shape(doc, lazy, "index");
-    if (!pending) continue;
-    if (!skipUnchanged) {
-      await extractor.emit(pending);
-      continue;
-    }
+    if (!pending) return undefined;
+    if (!skipUnchanged) return extractor.emit(pending);
     lookup.push(pending);
-    if (lookup.length >= DEFAULT_TIMESTAMP_LOOKUP_BATCH) await flushLookup();
-  }
+    return lookup.length >= DEFAULT_TIMESTAMP_LOOKUP_BATCH ? flushLookup() : undefined;
+  });
   await flushLookup();
   await extractor.drain();
 }
@@ -379,16 +407,13 @@ async function produceIncremental(
   filtering: Filtering,
 ): Promise<void> {
   const { stats, signal } = extractor.ctx;
-  for await (const item of abortable(source.getDocsIncrementally!(cursor, filtering), signal)) {
+  await forEachItem(source.getDocsIncrementally!(cursor, filtering), signal, (item) => {
     stats.yielded_document_count++;
     const [doc, lazy, op] = splitIncrementalItem(item);
-    if (op === "delete") {
-      await extractor.delete(doc);
-      continue;
-    }
+    if (op === "delete") return extractor.delete(doc);
     const pending = extractor.shape(doc, lazy, op);
-    if (pending) await extractor.emit(pending);
-  }
+    return pending ? extractor.emit(pending) : undefined;
+  });
   await extractor.drain();
 }
 
@@ -548,19 +573,24 @@ async function syncContent(
     }
   });
 
-  if (!sourceDriven) await deleteStale(req, index, sink, keep, signal, pump);
+  // A full pass ends with a refresh; without deletes after it, _count needs no second one.
+  const refreshed = !sourceDriven &&
+    (await deleteStale(req, index, sink, keep, signal, pump)) === 0;
 
   extractor?.progress(true);
   const result: ContentSyncResult = {
     stats,
-    totalDocumentCount: await countDocuments(client, index, signal),
+    totalDocumentCount: await countDocuments(client, index, signal, !refreshed),
   };
   const cursor = cursorOf();
   if (cursor !== undefined) result.syncCursor = cursor;
   return result;
 }
 
-/** Deletes every document of the index this job did not write (spec §5.4 full sync). */
+/**
+ * Deletes every document of the index this job did not write (spec §5.4 full sync); returns
+ * the number of deletes sent.
+ */
 async function deleteStale(
   req: ContentSyncRequest,
   index: string,
@@ -568,10 +598,12 @@ async function deleteStale(
   keep: Set<string>,
   signal: AbortSignal,
   pump: (produce: (queue: BoundedQueue<BulkOperation>) => Promise<void>) => Promise<void>,
-): Promise<void> {
+): Promise<number> {
   const { client, logger, job } = req;
   await client.indices.refresh({ index }, { signal });
-  if (sink.writtenCount > 0) {
+  // Before the first delete: if a pipeline stripped the stamp, everything would look stale.
+  const checkStamps = async () => {
+    if (sink.writtenCount === 0) return;
     const stamped = await client.count({
       index,
       query: { term: { [SYNC_JOB_STAMP_FIELD]: job.id } },
@@ -581,7 +613,8 @@ async function deleteStale(
         `Cannot delete stale documents from ${index}: none of the ${sink.writtenCount} documents this job wrote carries ${SYNC_JOB_STAMP_FIELD}; does the ingest pipeline remove it?`,
       );
     }
-  }
+  };
+  let sent = 0;
   await pump(async (queue) => {
     let kept = 0;
     for await (const stale of scanStaleDocuments(client, index, job.id, { signal })) {
@@ -589,6 +622,7 @@ async function deleteStale(
         kept++;
         continue;
       }
+      if (sent++ === 0) await checkStamps();
       const op = deleteOperation(stale.id, stale.index === index ? undefined : stale.index);
       if (!queue.tryPut(op, op.bytes)) await queue.put(op, op.bytes);
     }
@@ -596,4 +630,5 @@ async function deleteStale(
       logger.info(`Kept the previous version of ${kept} documents that failed to index`);
     }
   });
+  return sent;
 }

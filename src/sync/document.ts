@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { PipelineSettings } from "../protocol/types.ts";
 
@@ -50,8 +51,8 @@ export function resolvePipelineSettings(
 }
 
 /**
- * UTF-8 length of a string in bytes, computed in JavaScript (cheaper than a runtime call for
- * the short strings of documents). Lone surrogates count 3 bytes, as their replacement does.
+ * UTF-8 length of a string in bytes (`Buffer.byteLength`: measured faster than a regex or a
+ * JavaScript loop on document-sized strings).
  *
  * @example
  * ```ts
@@ -60,20 +61,7 @@ export function resolvePipelineSettings(
  * ```
  */
 export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2; // 2 UTF-16 units → 4 bytes
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
-  }
-  return bytes;
+  return Buffer.byteLength(text, "utf8");
 }
 
 /**

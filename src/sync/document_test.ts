@@ -5,6 +5,7 @@ import {
   hashId,
   resolvePipelineSettings,
   serializeBody,
+  utf8Length,
 } from "./document.ts";
 
 Deno.test("ids are strings, hashed with MD5 past 512 UTF-8 bytes", () => {

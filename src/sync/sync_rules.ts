@@ -141,8 +141,8 @@ function coerce(rule: CompiledRule, docValue: unknown): unknown {
 }
 
 function matches(rule: CompiledRule, doc: Record<string, unknown>): boolean {
-  if (!Object.hasOwn(doc, rule.field)) return false;
   let docValue = doc[rule.field];
+  if (docValue === undefined || !Object.hasOwn(doc, rule.field)) return false;
   if (typeof docValue === "bigint") docValue = Number(docValue);
   switch (rule.operator) {
     case "starts_with":

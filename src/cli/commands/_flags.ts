@@ -166,8 +166,10 @@ export function parseCommand(
   options: { skipRequired?: boolean } = {},
 ): ParsedCommand {
   const name = commandName(spec);
-  const parseOptions: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    {};
+  const parseOptions: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
   for (const flag of spec.flags) {
     parseOptions[flag.name] = {
       type: flag.type,

@@ -26,7 +26,10 @@ function cellText(value: Cell): string {
  * if (text !== "ID  Docs\n--  ----\na   1\nbb  -") throw new Error(JSON.stringify(text));
  * ```
  */
-export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly Cell[])[],
+): string {
   const cells = rows.map((row) => headers.map((_, i) => cellText(row[i])));
   const widths = headers.map((header, i) =>
     Math.max(header.length, ...cells.map((row) => row[i]!.length))

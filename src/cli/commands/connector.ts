@@ -11,12 +11,10 @@ import type { Logger } from "../../log/mod.ts";
 import {
   AdminRepository,
   ConnectorExistsError,
-} from "../../protocol/admin_repository.ts";
-import { newConnectorDoc } from "../../protocol/connector_doc.ts";
-import {
   ConnectorRepository,
   CronError,
   ensureSystemIndices,
+  newConnectorDoc,
   parseCron,
 } from "../../protocol/mod.ts";
 import type { Connector, ConnectorDoc, ConnectorStatus } from "../../protocol/mod.ts";
@@ -47,8 +45,8 @@ import {
   displayValue,
   formatFields,
   formatTable,
-  maskConfiguration,
   MASK,
+  maskConfiguration,
   shortDate,
 } from "./_output.ts";
 
@@ -80,21 +78,87 @@ export const CONNECTOR_CREATE: CommandSpec = {
     "for (sensitive ones without echo). The status is `configured` when the values are " +
     "complete and valid.",
   flags: [
-    { name: "service-type", type: "string", metavar: "TYPE", required: true, help: "source type, a key of `sources` (e.g. dir)" },
-    { name: "index-name", type: "string", metavar: "INDEX", required: true, help: "content index (created unless it exists)" },
-    { name: "name", type: "string", metavar: "NAME", help: "display name (default: the index name)" },
+    {
+      name: "service-type",
+      type: "string",
+      metavar: "TYPE",
+      required: true,
+      help: "source type, a key of `sources` (e.g. dir)",
+    },
+    {
+      name: "index-name",
+      type: "string",
+      metavar: "INDEX",
+      required: true,
+      help: "content index (created unless it exists)",
+    },
+    {
+      name: "name",
+      type: "string",
+      metavar: "NAME",
+      help: "display name (default: the index name)",
+    },
     { name: "id", type: "string", metavar: "ID", help: "connector id (default: generated)" },
-    { name: "index-language", type: "string", metavar: "LANG", choices: INDEX_LANGUAGES, help: `analyzer language (${INDEX_LANGUAGES.join(", ")}; default: universal)` },
+    {
+      name: "index-language",
+      type: "string",
+      metavar: "LANG",
+      choices: INDEX_LANGUAGES,
+      help: `analyzer language (${INDEX_LANGUAGES.join(", ")}; default: universal)`,
+    },
     { name: "description", type: "string", metavar: "TEXT", help: "free-text description" },
-    { name: "from-file", type: "string", metavar: "FILE", help: "JSON file of configuration values ({\"key\": value, ...})" },
-    { name: "config", type: "string", multiple: true, metavar: "KEY=VALUE", help: "a configuration value (repeatable)" },
-    { name: "schedule", type: "string", metavar: "CRON", help: "enable the full-sync schedule (Quartz cron, UTC, e.g. \"0 0 * * * ?\")" },
-    { name: "incremental-schedule", type: "string", metavar: "CRON", help: "enable the incremental-sync schedule" },
-    { name: "access-control-schedule", type: "string", metavar: "CRON", help: "enable the access-control-sync schedule" },
-    { name: "from-index", type: "boolean", help: "the index must exist already (its documents are replaced by the first sync)" },
-    { name: "allow-incomplete", type: "boolean", help: "create it even with missing or invalid values (status needs_configuration)" },
-    { name: "update-config", type: "boolean", help: "add the connector to the service's config file" },
-    { name: "connector-service-config", type: "string", metavar: "FILE", help: "config file --update-config edits (default: the -c file)" },
+    {
+      name: "from-file",
+      type: "string",
+      metavar: "FILE",
+      help: 'JSON file of configuration values ({"key": value, ...})',
+    },
+    {
+      name: "config",
+      type: "string",
+      multiple: true,
+      metavar: "KEY=VALUE",
+      help: "a configuration value (repeatable)",
+    },
+    {
+      name: "schedule",
+      type: "string",
+      metavar: "CRON",
+      help: 'enable the full-sync schedule (Quartz cron, UTC, e.g. "0 0 * * * ?")',
+    },
+    {
+      name: "incremental-schedule",
+      type: "string",
+      metavar: "CRON",
+      help: "enable the incremental-sync schedule",
+    },
+    {
+      name: "access-control-schedule",
+      type: "string",
+      metavar: "CRON",
+      help: "enable the access-control-sync schedule",
+    },
+    {
+      name: "from-index",
+      type: "boolean",
+      help: "the index must exist already (its documents are replaced by the first sync)",
+    },
+    {
+      name: "allow-incomplete",
+      type: "boolean",
+      help: "create it even with missing or invalid values (status needs_configuration)",
+    },
+    {
+      name: "update-config",
+      type: "boolean",
+      help: "add the connector to the service's config file",
+    },
+    {
+      name: "connector-service-config",
+      type: "string",
+      metavar: "FILE",
+      help: "config file --update-config edits (default: the -c file)",
+    },
     YES_FLAG,
     JSON_FLAG,
   ],
@@ -152,7 +216,7 @@ const FORBIDDEN_INDEX_CHARACTERS = /[\\/*?"<>| ,#:A-Z]/;
 export function indexNameProblem(name: string): string | undefined {
   if (name === "" || name === "." || name === "..") return "it is empty or a dot";
   if (FORBIDDEN_INDEX_CHARACTERS.test(name)) {
-    return "use lowercase letters, digits and - _ . + only (no spaces, uppercase or \\ / * ? \" < > | , # :)";
+    return 'use lowercase letters, digits and - _ . + only (no spaces, uppercase or \\ / * ? " < > | , # :)';
   }
   if (/^[-_+.]/.test(name)) return "it must not start with -, _, + or .";
   if (new TextEncoder().encode(name).length > 255) return "it is longer than 255 bytes";
@@ -191,7 +255,9 @@ async function readValuesFile(path: string): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new FatalError(`Cannot read --from-file ${path}: invalid JSON: ${(error as Error).message}`);
+    throw new FatalError(
+      `Cannot read --from-file ${path}: invalid JSON: ${(error as Error).message}`,
+    );
   }
   if (!isPlainObject(parsed)) {
     throw new FatalError(`Cannot read --from-file ${path}: expected a JSON object of key: value`);
@@ -268,7 +334,9 @@ export async function prepareConnector(
     try {
       parseCron(cron);
     } catch (error) {
-      if (error instanceof CronError) throw new UsageError(`${command}: --${flag}: ${error.message}`);
+      if (error instanceof CronError) {
+        throw new UsageError(`${command}: --${flag}: ${error.message}`);
+      }
       throw error;
     }
   }
@@ -310,9 +378,9 @@ export async function prepareConnector(
   }
   if (missing.length > 0 && !input.allowIncomplete) {
     throw new UsageError(
-      `${command}: missing value for required configuration field${
-        missing.length > 1 ? "s" : ""
-      } ${missing.join(", ")} of service type ${input.serviceType}: pass --config KEY=VALUE or --from-file FILE (or run it in a terminal to be asked)`,
+      `${command}: missing value for required configuration field${missing.length > 1 ? "s" : ""} ${
+        missing.join(", ")
+      } of service type ${input.serviceType}: pass --config KEY=VALUE or --from-file FILE (or run it in a terminal to be asked)`,
     );
   }
   const problems: string[] = [];
@@ -367,7 +435,9 @@ export async function writeConnector(
   const users = await admin.listConnectors({ indexName: input.indexName });
   if (users.length > 0) {
     throw new FatalError(
-      `Index ${input.indexName} is already used by connector ${users[0]!.id}; each index can have one connector`,
+      `Index ${input.indexName} is already used by connector ${
+        users[0]!.id
+      }; each index can have one connector`,
     );
   }
   const exists = await client.indices.exists({ index: input.indexName });
@@ -506,7 +576,9 @@ export async function connectorCreate(env: CommandEnv, parsed: ParsedCommand): P
   if (booleanFlag(parsed, "update-config")) {
     configUpdated = await addConnectorToConfigFile(configFile, written.id, serviceType);
   }
-  for (const text of prepared.problems) env.warn(`Connector ${written.id} needs configuration: ${text}`);
+  for (const text of prepared.problems) {
+    env.warn(`Connector ${written.id} needs configuration: ${text}`);
+  }
   if (json) {
     env.printJson({
       id: written.id,

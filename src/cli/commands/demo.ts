@@ -10,11 +10,9 @@ import type { Config } from "../../config/mod.ts";
 import { FatalError } from "../../errors/mod.ts";
 import type { LogFields, Logger, LogLevel } from "../../log/mod.ts";
 import { LOG_LEVELS } from "../../log/mod.ts";
-import { AdminRepository } from "../../protocol/admin_repository.ts";
-import { ConnectorRepository, SyncJobRepository } from "../../protocol/mod.ts";
+import { AdminRepository, ConnectorRepository, SyncJobRepository } from "../../protocol/mod.ts";
 import type { Connector, SyncJob } from "../../protocol/mod.ts";
 import { runService } from "../../service/mod.ts";
-import { defaultConfigurationSchema } from "../../source/mod.ts";
 import { formatCount, ProgressReporter, watchJob } from "../progress.ts";
 import type { CommandEnv } from "./_env.ts";
 import {
@@ -53,12 +51,43 @@ export const DEMO: CommandSpec = {
     "then prints the index, its document count and the top hits of a sample query. " +
     "Elasticsearch comes from the config (`deno task demo` starts a local one when none answers).",
   flags: [
-    { name: "connector-id", type: "string", metavar: "ID", help: `demo connector id (default ${DEFAULT_DEMO_CONNECTOR_ID})` },
-    { name: "index-name", type: "string", metavar: "INDEX", help: `content index (default ${DEFAULT_DEMO_INDEX})` },
-    { name: "directory", type: "string", metavar: "DIR", help: "folder to index (default: the sample folder shipped with the dir source)" },
-    { name: "query", type: "string", metavar: "TEXT", help: `sample query (default "${DEFAULT_DEMO_QUERY}")` },
-    { name: "timeout", type: "string", metavar: "SECONDS", help: `give up after this long (default ${DEFAULT_DEMO_TIMEOUT})` },
-    { name: "progress-interval", type: "string", metavar: "SECONDS", help: "seconds between progress lines without a terminal (default: service.progress_interval)" },
+    {
+      name: "connector-id",
+      type: "string",
+      metavar: "ID",
+      help: `demo connector id (default ${DEFAULT_DEMO_CONNECTOR_ID})`,
+    },
+    {
+      name: "index-name",
+      type: "string",
+      metavar: "INDEX",
+      help: `content index (default ${DEFAULT_DEMO_INDEX})`,
+    },
+    {
+      name: "directory",
+      type: "string",
+      metavar: "DIR",
+      help: "folder to index (default: the sample folder shipped with the dir source)",
+    },
+    {
+      name: "query",
+      type: "string",
+      metavar: "TEXT",
+      help: `sample query (default "${DEFAULT_DEMO_QUERY}")`,
+    },
+    {
+      name: "timeout",
+      type: "string",
+      metavar: "SECONDS",
+      help: `give up after this long (default ${DEFAULT_DEMO_TIMEOUT})`,
+    },
+    {
+      name: "progress-interval",
+      type: "string",
+      metavar: "SECONDS",
+      help:
+        "seconds between progress lines without a terminal (default: service.progress_interval)",
+    },
     JSON_FLAG,
   ],
 };
@@ -191,7 +220,9 @@ export async function demoCommand(env: CommandEnv, parsed: ParsedCommand): Promi
     await jobs.create(connector, { jobType: "full", triggerMethod: "on_demand" });
   const jobLogger = logger.child({ connector_id: connectorId, job_id: jobId, service_type: "dir" });
   jobLogger.info(
-    `${waiting[0] ? "Reusing pending" : "Requested"} full sync job ${jobId} of connector ${connectorId}`,
+    `${
+      waiting[0] ? "Reusing pending" : "Requested"
+    } full sync job ${jobId} of connector ${connectorId}`,
   );
 
   const terminal = Deno.stderr.isTerminal() && !json;
@@ -236,8 +267,14 @@ export async function demoCommand(env: CommandEnv, parsed: ParsedCommand): Promi
 
   const index = connector.doc.index_name;
   if (job.doc.status !== "completed") {
-    if (json) env.printJson({ connector_id: connectorId, job_id: jobId, status: job.doc.status, error: job.doc.error });
-    else env.print(jobOutcomeText(job));
+    if (json) {
+      env.printJson({
+        connector_id: connectorId,
+        job_id: jobId,
+        status: job.doc.status,
+        error: job.doc.error,
+      });
+    } else env.print(jobOutcomeText(job));
     throw new FatalError(
       `The demo sync ended ${job.doc.status}${job.doc.error ? `: ${job.doc.error}` : ""}`,
     );
@@ -293,7 +330,9 @@ export async function demoCommand(env: CommandEnv, parsed: ParsedCommand): Promi
     if (hit.snippet) env.print(`     ${hit.snippet}`);
   });
   env.print(
-    `\nSearch it yourself: curl '${env.host}/${index}/_search?q=${encodeURIComponent(query)}&pretty'` +
+    `\nSearch it yourself: curl '${env.host}/${index}/_search?q=${
+      encodeURIComponent(query)
+    }&pretty'` +
       `\nNext: elastic-ingest connector show ${connectorId} | job list -i ${connectorId}`,
   );
   return 0;

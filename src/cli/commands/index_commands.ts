@@ -7,9 +7,15 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { FatalError, statusOf, UsageError } from "../../errors/mod.ts";
-import { AdminRepository } from "../../protocol/admin_repository.ts";
+import { AdminRepository } from "../../protocol/mod.ts";
 import type { CommandEnv } from "./_env.ts";
-import { booleanFlag, type CommandSpec, JSON_FLAG, type ParsedCommand, YES_FLAG } from "./_flags.ts";
+import {
+  booleanFlag,
+  type CommandSpec,
+  JSON_FLAG,
+  type ParsedCommand,
+  YES_FLAG,
+} from "./_flags.ts";
 import { formatTable } from "./_output.ts";
 import { formatCount } from "../progress.ts";
 

@@ -6,8 +6,7 @@
  * @module
  */
 import { FatalError, UsageError } from "../../errors/mod.ts";
-import { AdminRepository } from "../../protocol/admin_repository.ts";
-import { ConnectorRepository, SyncJobRepository } from "../../protocol/mod.ts";
+import { AdminRepository, ConnectorRepository, SyncJobRepository } from "../../protocol/mod.ts";
 import type { Connector, JobStatus, JobType, SyncJob } from "../../protocol/mod.ts";
 import { JOB_STATUSES, JOBS_INDEX } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
@@ -36,11 +35,36 @@ export const JOB_START: CommandSpec = {
     "A running connector service serving the connector runs it; with --wait the command " +
     "shows its progress and exits 0 when it completes, 1 otherwise.",
   flags: [
-    { name: "connector-id", short: "i", type: "string", metavar: "ID", required: true, help: "the connector to sync" },
-    { name: "type", short: "t", type: "string", metavar: "TYPE", choices: JOB_TYPES, help: "full (default), incremental or access_control" },
+    {
+      name: "connector-id",
+      short: "i",
+      type: "string",
+      metavar: "ID",
+      required: true,
+      help: "the connector to sync",
+    },
+    {
+      name: "type",
+      short: "t",
+      type: "string",
+      metavar: "TYPE",
+      choices: JOB_TYPES,
+      help: "full (default), incremental or access_control",
+    },
     { name: "wait", type: "boolean", help: "wait for the job to end, showing its progress" },
-    { name: "timeout", type: "string", metavar: "SECONDS", help: "with --wait: give up waiting after this long (exit 1; the job goes on)" },
-    { name: "progress-interval", type: "string", metavar: "SECONDS", help: "with --wait and no terminal: seconds between progress lines (default: service.progress_interval)" },
+    {
+      name: "timeout",
+      type: "string",
+      metavar: "SECONDS",
+      help: "with --wait: give up waiting after this long (exit 1; the job goes on)",
+    },
+    {
+      name: "progress-interval",
+      type: "string",
+      metavar: "SECONDS",
+      help:
+        "with --wait and no terminal: seconds between progress lines (default: service.progress_interval)",
+    },
     JSON_FLAG,
   ],
 };
@@ -51,9 +75,26 @@ export const JOB_LIST: CommandSpec = {
   name: "list",
   summary: "List sync jobs, most recent first.",
   flags: [
-    { name: "connector-id", short: "i", type: "string", metavar: "ID", help: "only this connector's jobs" },
-    { name: "status", type: "string", metavar: "STATUS", choices: JOB_STATUSES, help: "only jobs with this status" },
-    { name: "limit", type: "string", metavar: "N", help: `at most N jobs (default ${DEFAULT_JOB_LIST_LIMIT})` },
+    {
+      name: "connector-id",
+      short: "i",
+      type: "string",
+      metavar: "ID",
+      help: "only this connector's jobs",
+    },
+    {
+      name: "status",
+      type: "string",
+      metavar: "STATUS",
+      choices: JOB_STATUSES,
+      help: "only jobs with this status",
+    },
+    {
+      name: "limit",
+      type: "string",
+      metavar: "N",
+      help: `at most N jobs (default ${DEFAULT_JOB_LIST_LIMIT})`,
+    },
     JSON_FLAG,
   ],
   positionals: [{ name: "CONNECTOR_ID", help: "same as --connector-id", optional: true }],
@@ -177,9 +218,9 @@ export function jobOutcomeText(job: SyncJob, prefix = true): string {
     ? ""
     : `, ${formatCount(doc.total_document_count)} documents in ${doc.connector?.index_name}`;
   const error = doc.error ? `: ${doc.error}` : "";
-  return `${prefix ? `Sync job ${job.id} ` : ""}${doc.status}${took}: ${formatCount(doc.indexed_document_count ?? 0)} indexed, ${
-    formatCount(doc.deleted_document_count ?? 0)
-  } deleted${total}${error}`;
+  return `${prefix ? `Sync job ${job.id} ` : ""}${doc.status}${took}: ${
+    formatCount(doc.indexed_document_count ?? 0)
+  } indexed, ${formatCount(doc.deleted_document_count ?? 0)} deleted${total}${error}`;
 }
 
 /** `job start`. */
@@ -258,12 +299,16 @@ export async function jobList(env: CommandEnv, parsed: ParsedCommand): Promise<n
   const limitText = stringFlag(parsed, "limit");
   const limit = limitText === undefined ? DEFAULT_JOB_LIST_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new UsageError(`job list: option --limit must be a whole number of 1 or more, got '${limitText}'`);
+    throw new UsageError(
+      `job list: option --limit must be a whole number of 1 or more, got '${limitText}'`,
+    );
   }
   if (connectorId !== undefined) {
     const connector = await new ConnectorRepository(env.client()).get(connectorId);
     if (!connector) {
-      throw new FatalError(`Connector ${connectorId} does not exist (see elastic-ingest connector list)`);
+      throw new FatalError(
+        `Connector ${connectorId} does not exist (see elastic-ingest connector list)`,
+      );
     }
   }
   const status = stringFlag(parsed, "status") as JobStatus | undefined;

@@ -16,7 +16,7 @@
 import { UsageError } from "../../errors/mod.ts";
 import type { CliContext } from "../main.ts";
 import { CommandEnv } from "./_env.ts";
-import { type CommandSpec, helpText, type ParsedCommand, parseCommand } from "./_flags.ts";
+import { type CommandSpec, helpText, parseCommand, type ParsedCommand } from "./_flags.ts";
 import { type Prompter, terminalPrompter } from "./_prompt.ts";
 import {
   CONNECTOR_CREATE,
