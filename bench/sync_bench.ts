@@ -454,4 +454,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main || Deno.env.get("BENCH_MAIN") === "1") await main();
+if (import.meta.main) await main();

@@ -360,7 +360,7 @@ Deno.test({
   ...opts,
   fn: async () => {
     const config = parseConfig("", "/etc/connectors/config.yml", { env: () => undefined });
-    const flags = permissionFlagsFor(config, { configText: "" });
+    const flags = permissionFlagsFor(config);
     const script = `${FIXTURES}/run_dir.ts`;
     const run = (granted: string[]) =>
       runDeno([

@@ -5,11 +5,14 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { createEsClient, describeFailure } from "../es/mod.ts";
 import { statusOf } from "../errors/mod.ts";
 import { CONNECTORS_INDEX } from "../protocol/types.ts";
 import type { ConnectorDoc } from "../protocol/types.ts";
 import { nextScheduledRun } from "../service/scheduling_service.ts";
+import { SourceRegistry } from "../source/mod.ts";
+import { permissionFlagsFor } from "../source/permissions.ts";
 import type { CliContext } from "./main.ts";
 
 const COLUMNS = [
@@ -95,7 +98,16 @@ export function formatTable(rows: string[][]): string[] {
  */
 export async function listAction({ config, print, logger }: CliContext): Promise<number> {
   print("Registered sources:");
-  for (const [type, fqn] of Object.entries(config.sources).sort()) print(`- ${type}: ${fqn}`);
+  const registry = new SourceRegistry(config.sources, { baseDir: dirname(config.file), logger });
+  for (const [type, fqn] of Object.entries(config.sources).sort()) {
+    // Loading proves the FQN resolves, so a typo shows here rather than at the first sync.
+    const loaded = await registry.load(type).then(
+      (cls) => `ok${cls.displayName ? `: ${cls.displayName}` : ""}`,
+      (error: Error) => `cannot load: ${error.message}`,
+    );
+    print(`- ${type}: ${fqn} (${loaded})`);
+  }
+  print(`Least-privilege flags: ${permissionFlagsFor(config).join(" ")}`);
   const ids = config.connectors.map((c) => c.connector_id);
   if (ids.length === 0) {
     print("No connectors configured.");

@@ -5,28 +5,27 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import { DEFAULT_SOURCES, ENV_OVERRIDES } from "../config/mod.ts";
+import { DEFAULT_SOURCES } from "../config/mod.ts";
 
 export { describePermissionError, permissionHint } from "./permission_hint.ts";
 export type { PermissionHint } from "./permission_hint.ts";
 
-/** Environment variables the service reads besides the config's own `${VAR}` references. */
-export const SERVICE_ENV_VARS: readonly string[] = [
-  ...Object.keys(ENV_OVERRIDES),
-  "ALLOW_ES_VERSION_MISMATCH",
-  "NO_COLOR",
+/**
+ * Environment and system access cannot be narrowed: the Elasticsearch client's `debug`
+ * dependency enumerates the whole environment when it loads, the client reads the OS release
+ * for its meta header, and the MongoDB driver reads the user id.
+ */
+export const ENV_AND_SYS_FLAGS: readonly string[] = [
+  "--allow-env",
+  "--allow-sys=hostname,osRelease,uid",
 ];
 
 /** Options of {@linkcode permissionFlagsFor}. */
 export interface PermissionOptions {
-  /** Text of the config file, to find its `${VAR}` references (default: read `config.file`). */
-  configText?: string;
   /** Hosts (`host:port`) the sources reach, e.g. from connector configurations. */
   net?: string[];
   /** Paths the sources read, e.g. the directories of `dir` connectors. */
   read?: string[];
-  /** More environment variables to allow. */
-  env?: string[];
 }
 
 const REPOSITORY = new URL("../../", import.meta.url);
@@ -43,18 +42,6 @@ function hostPort(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `${VAR}`, `${VAR|default}` and `$VAR` references of a config text (comments skipped). */
-function referencedVariables(text: string): string[] {
-  const names = new Set<string>();
-  for (const line of text.split("\n")) {
-    const code = line.replace(/(^|\s)#.*$/, "");
-    for (const match of code.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      names.add(match[1] ?? match[2]!);
-    }
-  }
-  return [...names];
 }
 
 function flag(name: string, values: Iterable<string>): string[] {
@@ -81,7 +68,7 @@ function flag(name: string, values: Iterable<string>): string[] {
  *   "/etc/connectors/config.yml",
  *   { env: () => undefined },
  * );
- * const flags = permissionFlagsFor(config, { configText: "" });
+ * const flags = permissionFlagsFor(config);
  * if (!flags.includes("--allow-net=es.example.test:9243")) throw new Error(flags.join(" "));
  * if (!flags.includes("--allow-import=mods.example.test")) throw new Error(flags.join(" "));
  * ```
@@ -131,21 +118,10 @@ export function permissionFlagsFor(config: Config, options: PermissionOptions = 
     }
   }
 
-  let text = options.configText;
-  if (text === undefined && hasFile) {
-    try {
-      text = Deno.readTextFileSync(config.file);
-    } catch {
-      text = "";
-    }
-  }
-  const env = [...SERVICE_ENV_VARS, ...referencedVariables(text ?? ""), ...(options.env ?? [])];
-
   return [
     ...flag("net", net),
     ...flag("read", read),
-    ...flag("env", env),
-    "--allow-sys=hostname",
+    ...ENV_AND_SYS_FLAGS,
     ...flag("import", imports),
   ];
 }
