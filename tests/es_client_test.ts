@@ -153,9 +153,21 @@ Deno.test("TLS: a custom CA is trusted, an unknown one is refused unless verify_
   const dir = await Deno.makeTempDir();
   const openssl = new Deno.Command("openssl", {
     args: [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1",
-      "-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`,
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
     ],
     stdout: "null",
     stderr: "null",
@@ -171,7 +183,9 @@ Deno.test("TLS: a custom CA is trusted, an unknown one is refused unless verify_
       }),
   );
   const host = `https://127.0.0.1:${server.addr.port}`;
-  const trusted = createEsClient(esConfig(host, { ca_certs: `${dir}/cert.pem` }), { maxRetries: 0 });
+  const trusted = createEsClient(esConfig(host, { ca_certs: `${dir}/cert.pem` }), {
+    maxRetries: 0,
+  });
   const untrusted = createEsClient(esConfig(host), { maxRetries: 0 });
   const unverified = createEsClient(esConfig(host, { verify_certs: false }), { maxRetries: 0 });
   try {
