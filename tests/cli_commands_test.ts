@@ -4,7 +4,17 @@
  * of `job start --wait` without a terminal, ECS log lines, and prompting in a terminal.
  */
 import assert from "node:assert/strict";
-import { esJson, esUrl, REPO_ROOT, runCli, startCli, uniqueName } from "./_helpers.ts";
+import {
+  DENO_JSON,
+  esJson,
+  esUrl,
+  MAIN_TS,
+  REPO_ROOT,
+  runCli,
+  runDeno,
+  startCli,
+  uniqueName,
+} from "./_helpers.ts";
 import type { CliResult } from "./_helpers.ts";
 
 const TEST_SOURCE = `${REPO_ROOT}tests/fixtures/sources/test_source.ts:TestDataSource`;
@@ -199,6 +209,36 @@ Deno.test("connector create --json and --update-config add the connector to the 
   assert.equal(listed.code, 0, listed.stderr);
   assert.ok(listed.stdout.includes(id), listed.stdout);
   assert.equal((await connectorDoc(id))?.index_name, index);
+});
+
+Deno.test("connector create --update-config without write permission fails before writing", async () => {
+  const config = await writeConfig();
+  const before = await Deno.readTextFile(config);
+  const index = uniqueName("search-cli-nowrite");
+  // The permission flags of `deno task start`, which grant no write access.
+  const task = JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks.start.command as string;
+  const flags = task.split(" ").filter((word) => word.startsWith("--allow-"));
+  const { code, stderr } = await runDeno([
+    "run",
+    ...flags,
+    `--config=${DENO_JSON}`,
+    MAIN_TS,
+    "-c",
+    config,
+    "connector",
+    "create",
+    "--service-type",
+    "test",
+    "--index-name",
+    index,
+    "--config",
+    "prefix=doc",
+    "--update-config",
+  ]);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /Cannot update config file .*no write permission.*--allow-write=/);
+  assert.equal(await indexExists(index), false, "no content index was created");
+  assert.equal(await Deno.readTextFile(config), before);
 });
 
 Deno.test("connector create with bad input: a clear error, the exit code, nothing written", async () => {

@@ -5,6 +5,7 @@
  */
 import { FatalError, RetriableError } from "../../src/errors/mod.ts";
 import { redact } from "../../src/log/mod.ts";
+import { permissionHint } from "../../src/source/mod.ts";
 
 /** TLS verification failures Node reports through `error.code`. */
 const CERT_CODES = new Set([
@@ -113,6 +114,11 @@ export function describeMongoError(
   const where = `MongoDB at ${facts.hosts}`;
   const code = codeOf(chain);
   const serverCode = chain.find((e) => typeof e.code === "number")?.code as number | undefined;
+  // Deno refused the access: retrying cannot help, adding the flag does.
+  const refused = chain.map((e) => permissionHint(e.message ?? "")).find((hint) => hint);
+  if (refused) {
+    return new FatalError(`Cannot ${action}: ${refused.problem} (run with ${refused.flag})`);
+  }
   if (serverCode === AUTH_FAILED || /authentication failed/i.test(detail)) {
     return new FatalError(
       `Cannot ${action}: ${where} refused the credentials of user '${facts.user}' (${detail})`,

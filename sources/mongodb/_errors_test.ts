@@ -84,3 +84,21 @@ Deno.test("describeMongoError names the failure without credentials", () => {
   );
   assert.match(denied.message, /user 'reader' lacks a privilege/);
 });
+
+Deno.test("describeMongoError names the permission flag when Deno refused the network access", () => {
+  // As the driver reports it: a server selection error whose per-server error is Deno's refusal.
+  const refusal = Object.assign(
+    new Error('Requires net access to "db.internal:27017", run again with the --allow-net flag'),
+    { name: "NotCapable" },
+  );
+  const selection = Object.assign(new Error(refusal.message), {
+    name: "MongoServerSelectionError",
+    reason: { servers: new Map([["db.internal:27017", { error: refusal }]]) },
+  });
+  const out = describeMongoError(selection, facts, "ping");
+  assert.ok(out instanceof FatalError, "a refused permission is not worth retrying");
+  assert.equal(
+    out.message,
+    "Cannot ping: network access to db.internal:27017 refused (run with --allow-net=db.internal:27017)",
+  );
+});

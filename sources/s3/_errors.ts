@@ -5,6 +5,7 @@
  */
 import { FatalError, RetriableError, SkippableError } from "../../src/errors/mod.ts";
 import { redact } from "../../src/log/mod.ts";
+import { permissionHint } from "../../src/source/mod.ts";
 
 interface SdkError {
   name?: string;
@@ -96,6 +97,9 @@ export function describeS3Error(
   const subject = `Cannot ${action} ${what}`;
   const at = `(at ${target.endpoint})`;
   const code = codeOf(e);
+  // Deno refused the access: retrying cannot help, adding the flag does.
+  const refused = permissionHint(detail);
+  if (refused) return new FatalError(`${subject}: ${refused.problem} (run with ${refused.flag})`);
   if (MISSING_BUCKET.has(name) || (target.key === undefined && target.bucket && status === 404)) {
     return new FatalError(`${subject}: it does not exist ${at}`);
   }

@@ -88,3 +88,19 @@ Deno.test("credentials, network and object failures get their own kind", () => {
   }, "download");
   assert.ok(archived instanceof SkippableError);
 });
+
+Deno.test("describeS3Error names the permission flag when Deno refused the network access", () => {
+  const refused = describeS3Error(
+    Object.assign(
+      new Error('Requires net access to "127.0.0.1:9000", run again with the --allow-net flag'),
+      { name: "NotCapable" },
+    ),
+    { bucket: "b1", endpoint: "http://127.0.0.1:9000" },
+    "list",
+  );
+  assert.ok(refused instanceof FatalError);
+  assert.match(
+    refused.message,
+    /Cannot list bucket 'b1': network access to 127\.0\.0\.1:9000 refused \(run with --allow-net=127\.0\.0\.1:9000\)/,
+  );
+});

@@ -14,6 +14,7 @@ import { nextScheduledRun } from "../service/scheduling_service.ts";
 import { SourceRegistry } from "../source/mod.ts";
 import { permissionFlagsFor } from "../source/permissions.ts";
 import type { CliContext } from "./main.ts";
+import { formatTable } from "./commands/_output.ts";
 
 const COLUMNS = [
   "ID",
@@ -68,26 +69,6 @@ export function connectorRow(id: string, doc: ConnectorDoc, now = new Date()): s
 }
 
 /**
- * Lays rows out in aligned columns.
- *
- * @example
- * ```ts
- * import { formatTable } from "./list.ts";
- * const out = formatTable([["A", "B"], ["long", "x"]]);
- * if (out[1] !== "long  x") throw new Error(JSON.stringify(out));
- * ```
- */
-export function formatTable(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  }
-  return rows.map((row) =>
-    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")
-  );
-}
-
-/**
  * Prints sources and connectors; exits 0 even when the cluster is unreachable.
  *
  * @example
@@ -125,7 +106,7 @@ export async function listAction({ config, print, logger }: CliContext): Promise
       // No connectors index yet: every connector is simply not found.
       if (statusOf(error) !== 404) throw error;
     }
-    const rows = [COLUMNS];
+    const rows: string[][] = [];
     const missing: string[] = [];
     for (const id of ids) {
       const doc = found.get(id);
@@ -133,7 +114,7 @@ export async function listAction({ config, print, logger }: CliContext): Promise
       else missing.push(id);
     }
     print("Connectors:");
-    if (rows.length > 1) { for (const line of formatTable(rows)) print(line); }
+    if (rows.length > 0) print(formatTable(COLUMNS, rows));
     for (const id of missing) {
       print(`${id}: not found in ${CONNECTORS_INDEX} (create it in Kibana)`);
     }

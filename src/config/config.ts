@@ -423,16 +423,18 @@ function checkValue(value: unknown, type: FieldType, path: string, at: string): 
   const fail = (expected: string) =>
     new ConfigError(`${at}: ${path} must be ${expected}, got ${describe(value)}`);
   switch (type) {
-    case "string":
-      if (typeof value === "number") return String(value);
-      if (typeof value !== "string") throw fail("a string");
-      if (value.trim() === PLACEHOLDER) {
+    case "string": {
+      // YAML reads `password: 12345678` as a number: it is a string, and still a secret.
+      const text = typeof value === "number" ? String(value) : value;
+      if (typeof text !== "string") throw fail("a string");
+      if (text.trim() === PLACEHOLDER) {
         throw new ConfigError(
           `${at}: ${path} is still the placeholder "${PLACEHOLDER}"; set a real value`,
         );
       }
-      if (SECRET_KEYS.test(path)) registerSecret(value);
-      return value;
+      if (SECRET_KEYS.test(path)) registerSecret(text);
+      return text;
+    }
     case "boolean":
       if (typeof value !== "boolean") throw fail("true or false");
       return value;

@@ -131,3 +131,13 @@ Deno.test("loadConfig names a missing file", async () => {
     return true;
   });
 });
+
+Deno.test("a password YAML reads as a number is a string and a registered secret", () => {
+  const config = parseConfig(
+    "elasticsearch:\n  host: http://localhost:9200\n  username: elastic\n  password: 86420975\n",
+    "/etc/c.yml",
+    { env: () => undefined },
+  );
+  assert.equal(config.elasticsearch.password, "86420975");
+  assert.equal(redact("auth failed for 86420975"), "auth failed for *****");
+});

@@ -9,7 +9,12 @@ import type { Client } from "@elastic/elasticsearch";
 import type { Logger } from "../log/mod.ts";
 import { nullLogger } from "../log/mod.ts";
 import type { Filtering } from "../source/types.ts";
-import { isNotFound, isVersionConflict, RETRY_ON_CONFLICT } from "./connector_repository.ts";
+import {
+  CONCURRENCY_RETRIES,
+  isNotFound,
+  isVersionConflict,
+  RETRY_ON_CONFLICT,
+} from "./connector_repository.ts";
 import type { DocVersion } from "./connector_repository.ts";
 import type {
   Connector,
@@ -378,7 +383,7 @@ export class SyncJobRepository {
         });
         return doc.status;
       } catch (error) {
-        if (!isVersionConflict(error) || attempt >= 3) throw error;
+        if (!isVersionConflict(error) || attempt >= CONCURRENCY_RETRIES) throw error;
       }
     }
   }

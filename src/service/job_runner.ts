@@ -9,6 +9,7 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config/mod.ts";
 import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
+import { raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -140,17 +141,6 @@ function settleWithin<T>(
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
     });
-  });
-}
-
-function raceSignal<T>(work: Promise<T> | T, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    Promise.resolve(work).then(resolve, reject).finally(() =>
-      signal.removeEventListener("abort", onAbort)
-    );
   });
 }
 
@@ -334,7 +324,7 @@ export class JobRunner {
         log.error(`Job ${job.id} failed: ${error}`);
       }
     } finally {
-      timers.stop();
+      await timers.stop();
       if (source?.close) {
         await source.close().catch((e) =>
           log.warning(`Closing the source failed: ${errorMessage(e)}`)
@@ -358,11 +348,14 @@ export class JobRunner {
     return redact(errorMessage(error));
   }
 
-  /** Periodic job heartbeat (counters, `last_seen`) and cancellation/ownership check. */
-  #startTimers(job: SyncJob, stats: SyncStats): { stop(): void } {
+  /**
+   * Periodic job heartbeat (counters, `last_seen`) and cancellation/ownership check. `stop()`
+   * resolves once no heartbeat write is in flight.
+   */
+  #startTimers(job: SyncJob, stats: SyncStats): { stop(): Promise<void> } {
     const { config, jobs } = this.#deps;
     const log = this.#logger;
-    let beating = false;
+    let beating: Promise<void> | undefined;
     let checking = false;
     let warned = false;
     const warnOnce = (what: string, error: unknown) => {
@@ -373,10 +366,9 @@ export class JobRunner {
     };
     const heartbeat = setInterval(() => {
       if (beating) return;
-      beating = true;
-      jobs.updateStats(job.id, countersOf(stats))
-        .then(() => (warned = false), (e) => warnOnce("The heartbeat", e))
-        .finally(() => (beating = false));
+      beating = jobs.updateStats(job.id, countersOf(stats))
+        .then(() => void (warned = false), (e) => warnOnce("The heartbeat", e))
+        .finally(() => (beating = undefined));
     }, config.service.job_heartbeat_interval * 1000);
     const check = setInterval(() => {
       if (checking || this.#controller.signal.aborted) return;
@@ -386,9 +378,11 @@ export class JobRunner {
         .finally(() => (checking = false));
     }, config.service.job_check_interval * 1000);
     return {
-      stop() {
+      // A heartbeat landing after the termination would overwrite the final counters.
+      async stop() {
         clearInterval(heartbeat);
         clearInterval(check);
+        await beating;
       },
     };
   }

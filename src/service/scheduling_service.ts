@@ -9,6 +9,7 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { Config, ConnectorEntry } from "../config/mod.ts";
 import { classifyError, errorMessage } from "../errors/mod.ts";
+import { raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -132,15 +133,6 @@ function isEmptyConfiguration(configuration: unknown): boolean {
   return Object.values(configuration).every((field) =>
     typeof field === "object" && field !== null && (field as { type?: unknown }).type === "category"
   );
-}
-
-function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
+import { raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { JobConnectorSnapshot, PipelineSettings } from "../protocol/types.ts";
 import { DEFAULT_SOURCE_FEATURES, splitDocItem, splitIncrementalItem } from "../source/mod.ts";
@@ -72,25 +73,6 @@ function indexNameOf(connector: JobConnectorSnapshot): string {
     throw new FatalError(`Cannot run a sync for connector ${connector?.id}: it has no index_name`);
   }
   return name;
-}
-
-/** Resolves when `promise` settles, or rejects with the signal's reason when it aborts first. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

@@ -235,19 +235,45 @@ export function parseCommand(
   return { values, positionals };
 }
 
-/** A string flag's value, if given. */
+/**
+ * A string flag's value, if given.
+ *
+ * @example
+ * ```ts
+ * import { stringFlag } from "./_flags.ts";
+ * if (stringFlag({ values: { name: "x" }, positionals: [] }, "name") !== "x") throw new Error();
+ * ```
+ */
 export function stringFlag(parsed: ParsedCommand, name: string): string | undefined {
   const value = parsed.values[name];
   return typeof value === "string" ? value : undefined;
 }
 
-/** A repeatable string flag's values (empty when not given). */
+/**
+ * A repeatable string flag's values (empty when not given).
+ *
+ * @example
+ * ```ts
+ * import { listFlag } from "./_flags.ts";
+ * if (listFlag({ values: { config: ["a=1", "b=2"] }, positionals: [] }, "config").length !== 2) {
+ *   throw new Error();
+ * }
+ * ```
+ */
 export function listFlag(parsed: ParsedCommand, name: string): string[] {
   const value = parsed.values[name];
   return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 }
 
-/** Whether a boolean flag was given. */
+/**
+ * Whether a boolean flag was given.
+ *
+ * @example
+ * ```ts
+ * import { booleanFlag } from "./_flags.ts";
+ * if (booleanFlag({ values: {}, positionals: [] }, "json")) throw new Error();
+ * ```
+ */
 export function booleanFlag(parsed: ParsedCommand, name: string): boolean {
   return parsed.values[name] === true;
 }

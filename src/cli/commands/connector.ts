@@ -525,6 +525,26 @@ export async function addConnectorToConfigFile(
   return true;
 }
 
+/**
+ * Fails (before anything is written) unless the process may write the config file: the
+ * least-privilege flags of `deno task start` grant no write access. In a terminal, Deno asks.
+ *
+ * @example
+ * ```ts
+ * import { assertConfigFileWritable } from "./connector.ts";
+ * await assertConfigFileWritable(await Deno.makeTempFile({ suffix: ".yml" }));
+ * ```
+ */
+export async function assertConfigFileWritable(path: string): Promise<void> {
+  const { state } = await Deno.permissions.request({ name: "write", path });
+  if (state !== "granted") {
+    throw new FatalError(
+      `Cannot update config file ${path}: no write permission (run with --allow-write=${path}, ` +
+        `or leave out --update-config and list the connector in it yourself)`,
+    );
+  }
+}
+
 /** `connector create`. */
 export async function connectorCreate(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const command = "connector create";
@@ -567,6 +587,7 @@ export async function connectorCreate(env: CommandEnv, parsed: ParsedCommand): P
   }
   const prepared = await prepareConnector(env, input, command);
   const configFile = stringFlag(parsed, "connector-service-config") ?? env.context.config.file;
+  if (booleanFlag(parsed, "update-config")) await assertConfigFileWritable(configFile);
   const info = await env.cluster();
   const written = await writeConnector(env.client(), env.context.logger, prepared, {
     fromIndex: booleanFlag(parsed, "from-index"),

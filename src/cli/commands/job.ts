@@ -387,6 +387,8 @@ export async function jobCancel(env: CommandEnv, parsed: ParsedCommand): Promise
     const now = (await jobs.get(id))?.doc.status ?? job.doc.status;
     throw new FatalError(`Cannot cancel sync job ${id}: it already ended (${now})`);
   }
+  // So that a `job list --status canceled` right after shows it, as after `job start`.
+  await env.client().indices.refresh({ index: JOBS_INDEX }).catch(() => {});
   jobLogger(env.context.logger, job).info(`Cancel requested for sync job ${id}: ${status}`);
   if (booleanFlag(parsed, "json")) {
     env.printJson({ id, status });

@@ -1,0 +1,85 @@
+/**
+ * {@linkcode JobRunner} driven directly against a real cluster, with the sync engine replaced by
+ * a scripted one so that the ordering of heartbeats and termination can be controlled.
+ */
+import assert from "node:assert/strict";
+import { esUrl, uniqueName } from "./_helpers.ts";
+import { Kibana } from "./fixtures/kibana.ts";
+import { createTestConnector } from "./fixtures/protocol_setup.ts";
+import { TestDataSource } from "./fixtures/sources/test_source.ts";
+import { defaultConfig } from "../src/config/mod.ts";
+import { createEsClient, sleep } from "../src/es/mod.ts";
+import { nullLogger } from "../src/log/mod.ts";
+import { ConnectorRepository, SyncJobRepository } from "../src/protocol/mod.ts";
+import type { JobCounters } from "../src/protocol/mod.ts";
+import { JobRunner } from "../src/service/job_runner.ts";
+import type { DataSourceClass } from "../src/source/mod.ts";
+
+const kibana = new Kibana();
+await kibana.ensureIndices();
+
+/** Job heartbeats whose write reaches Elasticsearch only `delayMs` after it was sent. */
+class SlowHeartbeatJobs extends SyncJobRepository {
+  started = Promise.withResolvers<void>();
+  constructor(
+    client: ConstructorParameters<typeof SyncJobRepository>[0],
+    readonly delayMs: number,
+  ) {
+    super(client);
+  }
+  override async updateStats(id: string, counters: JobCounters): Promise<void> {
+    this.started.resolve();
+    await sleep(this.delayMs);
+    await super.updateStats(id, counters);
+  }
+}
+
+Deno.test("a heartbeat in flight when the sync ends does not overwrite the final counters", async () => {
+  const connectorId = uniqueName("conn");
+  const index = uniqueName("search-runner");
+  await createTestConnector(kibana, connectorId, index, {}, { status: "connected" });
+  const jobId = await kibana.startSync(connectorId);
+
+  const config = defaultConfig();
+  config.elasticsearch.host = esUrl();
+  config.service.job_heartbeat_interval = 0.02;
+  config.service.job_check_interval = 60;
+  const client = createEsClient(config.elasticsearch, { maxRetries: 2 });
+  try {
+    const jobs = new SlowHeartbeatJobs(client, 500);
+    const connectors = new ConnectorRepository(client);
+    const durableJobs = new SyncJobRepository(client);
+    const job = await durableJobs.get(jobId);
+    assert.ok(job, "the job exists");
+    const runner = new JobRunner(job, {
+      config,
+      logger: nullLogger,
+      hostname: "runner-test",
+      registry: { load: () => Promise.resolve(TestDataSource as unknown as DataSourceClass) },
+      connectors,
+      jobs,
+      durableConnectors: connectors,
+      durableJobs,
+      contentClient: client,
+      // Ends right after the first heartbeat was sent (with zero counters) and before it lands.
+      runContentSync: async ({ stats }) => {
+        await jobs.started.promise;
+        stats.indexed_document_count = 7;
+        stats.deleted_document_count = 2;
+        return { stats, totalDocumentCount: 7 };
+      },
+    });
+    assert.equal(await runner.run(), "completed");
+    await sleep(jobs.delayMs + 300); // Time for a late heartbeat to land, were one still out.
+    const doc = await kibana.getJob(jobId);
+    assert.equal(doc?.status, "completed");
+    assert.equal(doc?.indexed_document_count, 7);
+    assert.equal(doc?.deleted_document_count, 2);
+    assert.equal(doc?.total_document_count, 7);
+    const connector = await kibana.getConnector(connectorId);
+    assert.equal(connector?.last_sync_status, "completed");
+    assert.equal(connector?.last_indexed_document_count, 7);
+  } finally {
+    await client.close();
+  }
+});
