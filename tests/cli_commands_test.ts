@@ -211,6 +211,25 @@ Deno.test("connector create --json and --update-config add the connector to the 
   assert.equal((await connectorDoc(id))?.index_name, index);
 });
 
+Deno.test("--action list prints least-privilege flags that include a dir connector's folder", async () => {
+  const config = await writeConfig();
+  const folder = await Deno.makeTempDir({ prefix: "list-flags-" });
+  const { id } = await createConnector(config, [
+    "--service-type",
+    "dir",
+    "--config",
+    `directory=${folder}`,
+    "--update-config",
+  ]);
+  const listed = await cli(config, ["--action", "list"]);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok(listed.stdout.includes(id), listed.stdout);
+  const line = listed.stdout.split("\n").find((l) => l.startsWith("Least-privilege flags: "));
+  const read = line?.split(" ").find((f) => f.startsWith("--allow-read="));
+  assert.ok(read?.split("=")[1]!.split(",").includes(folder), line);
+  await Deno.remove(folder);
+});
+
 Deno.test("connector create --update-config without write permission fails before writing", async () => {
   const config = await writeConfig();
   const before = await Deno.readTextFile(config);

@@ -88,12 +88,14 @@ export async function listAction({ config, print, logger }: CliContext): Promise
     );
     print(`- ${type}: ${fqn} (${loaded})`);
   }
-  print(`Least-privilege flags: ${permissionFlagsFor(config).join(" ")}`);
   const ids = config.connectors.map((c) => c.connector_id);
   if (ids.length === 0) {
+    print(`Least-privilege flags: ${permissionFlagsFor(config).join(" ")}`);
     print("No connectors configured.");
     return 0;
   }
+  // The `dir` connectors' folders must be readable too; other sources need only the network.
+  const read: string[] = [];
   const client = createEsClient(config.elasticsearch, { logger, maxRetries: 0 });
   try {
     const found = new Map<string, ConnectorDoc>();
@@ -112,6 +114,11 @@ export async function listAction({ config, print, logger }: CliContext): Promise
       const doc = found.get(id);
       if (doc) rows.push(connectorRow(id, doc));
       else missing.push(id);
+      const directory = (doc?.configuration as Record<string, { value?: unknown }> | undefined)
+        ?.directory?.value;
+      if (doc?.service_type === "dir" && typeof directory === "string" && directory) {
+        read.push(directory);
+      }
     }
     print("Connectors:");
     if (rows.length > 0) print(formatTable(COLUMNS, rows));
@@ -128,5 +135,6 @@ export async function listAction({ config, print, logger }: CliContext): Promise
   } finally {
     await client.close();
   }
+  print(`Least-privilege flags: ${permissionFlagsFor(config, { read }).join(" ")}`);
   return 0;
 }
