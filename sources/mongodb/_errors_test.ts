@@ -32,7 +32,7 @@ Deno.test("describeMongoError names the failure without credentials", () => {
 
   const refused = describeMongoError(
     selectionError(
-      Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:27017"), { code: "ECONNREFUSED" }),
+      Object.assign(new Error("connect ECONNREFUSED 192.0.2.1:27017"), { code: "ECONNREFUSED" }),
     ),
     facts,
     "ping MongoDB",

@@ -106,7 +106,7 @@ Deno.test("unknown keys are warnings, not errors", () => {
 
 Deno.test("environment interpolation and overrides", () => {
   const env: Record<string, string> = {
-    MY_HOST: "http://10.0.0.1:9200",
+    MY_HOST: "http://es.example.test:9200",
     CONNECTORS_ES_PASSWORD: "s3cr3t-pass",
   };
   const config = parseConfig(
@@ -114,7 +114,7 @@ Deno.test("environment interpolation and overrides", () => {
     "c.yml",
     { env: (n) => env[n] },
   );
-  assert.equal(config.elasticsearch.host, "http://10.0.0.1:9200");
+  assert.equal(config.elasticsearch.host, "http://es.example.test:9200");
   assert.equal(config.elasticsearch.username, "elastic");
   assert.equal(config.elasticsearch.password, "s3cr3t-pass");
   assert.equal(redact("pw s3cr3t-pass"), "pw *****");

@@ -54,7 +54,7 @@ Deno.test("resolveModuleSpecifier: paths become file URLs, specifiers pass throu
   assert.equal(resolveModuleSpecifier("./a b.ts", "/d"), "file:///d/a%20b.ts");
   assert.equal(resolveModuleSpecifier("file:///opt/s.ts", "/x"), "file:///opt/s.ts");
   assert.equal(resolveModuleSpecifier("https://h/s.ts", "/x"), "https://h/s.ts");
-  assert.equal(resolveModuleSpecifier("jsr:@scope/pkg", "/x"), "jsr:@scope/pkg");
+  assert.equal(resolveModuleSpecifier(`jsr:@scope/pkg`, "/x"), `jsr:@scope/pkg`);
   assert.equal(
     resolveModuleSpecifier("./s.ts", new URL("file:///base/dir")),
     "file:///base/dir/s.ts",
