@@ -16,7 +16,12 @@
  */
 import { parseArgs } from "node:util";
 import type { Client } from "@elastic/elasticsearch";
-import { type BulkConfig, defaultConfig } from "../src/config/mod.ts";
+import {
+  type BulkConfig,
+  DEFAULT_BULK_MAX_CONCURRENCY,
+  DEFAULT_CHUNK_SIZE,
+  defaultConfig,
+} from "../src/config/mod.ts";
 import { createEsClient } from "../src/es/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
 import type { SyncJob } from "../src/protocol/types.ts";
@@ -408,9 +413,9 @@ async function main(): Promise<void> {
       const sync = await run(`sync-${round}`, ["sync"]);
       syncRuns.push(sync);
       console.log(
-        `sync, default bulk settings (chunk_size 500 lines, 5 in flight): ${rate(sync)} in ${
-          sync.seconds.toFixed(1)
-        } s, peak RSS ${mib(sync.peakRss)}`,
+        `sync, default bulk settings (chunk_size ${DEFAULT_CHUNK_SIZE} lines, ${DEFAULT_BULK_MAX_CONCURRENCY} in flight): ${
+          rate(sync)
+        } in ${sync.seconds.toFixed(1)} s, peak RSS ${mib(sync.peakRss)}`,
       );
       const rawRun = await raw(best.config, docs);
       rawRuns.push(rawRun);
