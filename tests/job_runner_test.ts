@@ -13,7 +13,8 @@ import { nullLogger } from "../src/log/mod.ts";
 import { ConnectorRepository, SyncJobRepository } from "../src/protocol/mod.ts";
 import type { JobCounters } from "../src/protocol/mod.ts";
 import { JobRunner } from "../src/service/job_runner.ts";
-import type { DataSourceClass } from "../src/source/mod.ts";
+import { WorkerPool } from "../src/source/mod.ts";
+import type { DataSourceClass, SourceContext } from "../src/source/mod.ts";
 
 const kibana = new Kibana();
 await kibana.ensureIndices();
@@ -80,6 +81,55 @@ Deno.test("a heartbeat in flight when the sync ends does not overwrite the final
     assert.equal(connector?.last_sync_status, "completed");
     assert.equal(connector?.last_indexed_document_count, 7);
   } finally {
+    await client.close();
+  }
+});
+
+Deno.test("the runner hands sources the process's Worker pool and the connector's stored cursor", async () => {
+  const connectorId = uniqueName("conn");
+  const index = uniqueName("search-runner");
+  await createTestConnector(kibana, connectorId, index, {}, {
+    status: "connected",
+    sync_cursor: { marker: 42 },
+  });
+  const jobId = await kibana.startSync(connectorId);
+  const config = defaultConfig();
+  config.elasticsearch.host = esUrl();
+  const client = createEsClient(config.elasticsearch, { maxRetries: 2 });
+  const workers = new WorkerPool({ size: 1 });
+  try {
+    const jobs = new SyncJobRepository(client);
+    const connectors = new ConnectorRepository(client);
+    const job = await jobs.get(jobId);
+    assert.ok(job, "the job exists");
+    let seen: { workers: unknown; cursor: unknown } | undefined;
+    const Recording = class extends (TestDataSource as unknown as new (
+      c: unknown,
+      ctx: SourceContext,
+    ) => object) {
+      constructor(c: unknown, ctx: SourceContext) {
+        super(c, ctx);
+        seen = { workers: ctx.workers, cursor: ctx.syncCursor };
+      }
+    };
+    const runner = new JobRunner(job, {
+      config,
+      logger: nullLogger,
+      hostname: "runner-test",
+      registry: { load: () => Promise.resolve(Recording as unknown as DataSourceClass) },
+      connectors,
+      jobs,
+      durableConnectors: connectors,
+      durableJobs: jobs,
+      contentClient: client,
+      workers,
+      runContentSync: ({ stats }) => Promise.resolve({ stats, totalDocumentCount: 0 }),
+    });
+    assert.equal(await runner.run(), "completed");
+    assert.equal(seen?.workers, workers);
+    assert.deepEqual(seen?.cursor, { marker: 42 });
+  } finally {
+    workers.close();
     await client.close();
   }
 });

@@ -20,7 +20,7 @@ import type {
   SyncJobRepository,
 } from "../protocol/mod.ts";
 import { bytesToMiB, isVersionConflict, RUNNABLE_JOB_STATUSES } from "../protocol/mod.ts";
-import type { DataSource, DataSourceClass, SourceContext } from "../source/mod.ts";
+import type { DataSource, DataSourceClass, SourceContext, WorkerPool } from "../source/mod.ts";
 import { createSource, toSourceConfiguration, validateConfiguration } from "../source/mod.ts";
 import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "../sync/mod.ts";
 import { emptyStats, runContentSync } from "../sync/mod.ts";
@@ -109,6 +109,8 @@ export interface JobRunnerDeps {
   contentClient: Client;
   /** The sync engine; injectable for tests. */
   runContentSync?: (request: ContentSyncRequest) => Promise<ContentSyncResult>;
+  /** The process's Worker pool, handed to sources for CPU-heavy work. */
+  workers?: WorkerPool;
 }
 
 /** How a run ended: `skipped` when the job was not started by this runner. */
@@ -279,6 +281,7 @@ export class JobRunner {
         signal,
         syncCursor: storedCursor,
       };
+      if (this.#deps.workers) context.workers = this.#deps.workers;
       source = createSource(cls, job.doc.connector.configuration, context);
       validateConfiguration(toSourceConfiguration(job.doc.connector.configuration, cls));
       if (source.validateConfig) await raceSignal(source.validateConfig(), signal);

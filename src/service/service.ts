@@ -22,7 +22,7 @@ import {
   SyncJobRepository,
   SystemIndexMissingError,
 } from "../protocol/mod.ts";
-import { SourceRegistry } from "../source/mod.ts";
+import { SourceRegistry, WorkerPool } from "../source/mod.ts";
 import { CleanupService } from "./cleanup_service.ts";
 import { ClusterGate } from "./cluster_gate.ts";
 import { ErrorBudget } from "./error_budget.ts";
@@ -135,6 +135,7 @@ export async function runService(config: Config, options: ServiceOptions): Promi
   // Lock, claim, termination and content writes retry (and finish even during shutdown).
   const durableClient = createEsClient(config.elasticsearch, { logger });
   const connectorClients = new Map<string, Client>();
+  let workers: WorkerPool | undefined;
   try {
     const info = await waitForCluster(client, config.elasticsearch, {
       logger,
@@ -152,6 +153,9 @@ export async function runService(config: Config, options: ServiceOptions): Promi
       logger.info(`Serving ${ids.length} connector(s) on ${hostname}: ${ids.join(", ")}`);
     }
     const registry = new SourceRegistry(config.sources, { baseDir: dirname(config.file), logger });
+    // One pool for the whole process, so CPU-heavy source work never exceeds the machine's cores.
+    const pool = new WorkerPool({ logger });
+    workers = pool;
     const connectors = new ConnectorRepository(client, { logger });
     const jobs = new SyncJobRepository(client, { logger });
     const durableConnectors = new ConnectorRepository(durableClient, { logger });
@@ -195,6 +199,7 @@ export async function runService(config: Config, options: ServiceOptions): Promi
           durableConnectors,
           durableJobs,
           contentClient: contentClientFor(job.doc.connector.id),
+          workers: pool,
         }),
     });
     const scheduler = new SchedulingService({
@@ -265,6 +270,7 @@ export async function runService(config: Config, options: ServiceOptions): Promi
   } finally {
     options.signal.removeEventListener("abort", stop);
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
+    workers?.close();
     await Promise.allSettled([
       client.close(),
       durableClient.close(),
