@@ -8,16 +8,41 @@ import { Kibana } from "./fixtures/kibana.ts";
 import { createTestConnector } from "./fixtures/protocol_setup.ts";
 import { TestDataSource } from "./fixtures/sources/test_source.ts";
 import { defaultConfig } from "../src/config/mod.ts";
+import type { Config } from "../src/config/mod.ts";
 import { createEsClient, sleep } from "../src/es/mod.ts";
+import type { Client } from "../src/es/mod.ts";
 import { nullLogger } from "../src/log/mod.ts";
 import { ConnectorRepository, SyncJobRepository } from "../src/protocol/mod.ts";
 import type { JobCounters } from "../src/protocol/mod.ts";
 import { JobRunner } from "../src/service/job_runner.ts";
+import type { JobRunnerDeps } from "../src/service/job_runner.ts";
 import { WorkerPool } from "../src/source/mod.ts";
 import type { DataSourceClass, SourceContext } from "../src/source/mod.ts";
 
 const kibana = new Kibana();
 await kibana.ensureIndices();
+
+/** The runner's dependencies over one client; `jobs` may slow its heartbeats. */
+function runnerDeps(
+  config: Config,
+  client: Client,
+  sourceClass: unknown,
+  jobs: SyncJobRepository,
+  durableJobs: SyncJobRepository,
+): JobRunnerDeps {
+  const connectors = new ConnectorRepository(client);
+  return {
+    config,
+    logger: nullLogger,
+    hostname: "runner-test",
+    registry: { load: () => Promise.resolve(sourceClass as DataSourceClass) },
+    connectors,
+    jobs,
+    durableConnectors: connectors,
+    durableJobs,
+    contentClient: client,
+  };
+}
 
 /** Job heartbeats whose write reaches Elasticsearch only `delayMs` after it was sent. */
 class SlowHeartbeatJobs extends SyncJobRepository {
@@ -48,20 +73,11 @@ Deno.test("a heartbeat in flight when the sync ends does not overwrite the final
   const client = createEsClient(config.elasticsearch, { maxRetries: 2 });
   try {
     const jobs = new SlowHeartbeatJobs(client, 500);
-    const connectors = new ConnectorRepository(client);
     const durableJobs = new SyncJobRepository(client);
     const job = await durableJobs.get(jobId);
     assert.ok(job, "the job exists");
     const runner = new JobRunner(job, {
-      config,
-      logger: nullLogger,
-      hostname: "runner-test",
-      registry: { load: () => Promise.resolve(TestDataSource as unknown as DataSourceClass) },
-      connectors,
-      jobs,
-      durableConnectors: connectors,
-      durableJobs,
-      contentClient: client,
+      ...runnerDeps(config, client, TestDataSource, jobs, durableJobs),
       // Ends right after the first heartbeat was sent (with zero counters) and before it lands.
       runContentSync: async ({ stats }) => {
         await jobs.started.promise;
@@ -99,7 +115,6 @@ Deno.test("the runner hands sources the process's Worker pool and the connector'
   const workers = new WorkerPool({ size: 1 });
   try {
     const jobs = new SyncJobRepository(client);
-    const connectors = new ConnectorRepository(client);
     const job = await jobs.get(jobId);
     assert.ok(job, "the job exists");
     let seen: { workers: unknown; cursor: unknown } | undefined;
@@ -113,15 +128,7 @@ Deno.test("the runner hands sources the process's Worker pool and the connector'
       }
     };
     const runner = new JobRunner(job, {
-      config,
-      logger: nullLogger,
-      hostname: "runner-test",
-      registry: { load: () => Promise.resolve(Recording as unknown as DataSourceClass) },
-      connectors,
-      jobs,
-      durableConnectors: connectors,
-      durableJobs: jobs,
-      contentClient: client,
+      ...runnerDeps(config, client, Recording, jobs, jobs),
       workers,
       runContentSync: ({ stats }) => Promise.resolve({ stats, totalDocumentCount: 0 }),
     });
