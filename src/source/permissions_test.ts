@@ -14,7 +14,10 @@ Deno.test("defaults: Elasticsearch on localhost, the config file, the repository
   const flags = permissionFlagsFor(configOf(""));
   assert.deepEqual(flags, [
     "--allow-net=localhost:9200",
-    `--allow-read=/etc/connectors/config.yml,${REPO}/sources,${REPO}/src`,
+    // Sorted like the flag itself: where the checkout lives decides the order.
+    `--allow-read=${
+      ["/etc/connectors/config.yml", `${REPO}/sources`, `${REPO}/src`].sort().join(",")
+    }`,
     "--allow-env",
     "--allow-sys=hostname,osRelease,uid",
   ]);
