@@ -62,6 +62,20 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Writes the build entry into `dir` (inside the repository, so deno.json applies) and returns
  * its path. Shipped sources whose module is missing from the checkout are left out (with a note).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeBuildEntry } from "./_build.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const entry = await writeBuildEntry(dir);
+ *   assert.ok(entry.sources.includes("dir"));
+ *   assert.match(await Deno.readTextFile(entry.path), /registerBuiltinSourceModules\(\{/);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export async function writeBuildEntry(dir: string): Promise<{ path: string; sources: string[] }> {
   await Deno.mkdir(dir, { recursive: true });
@@ -105,7 +119,23 @@ export async function writeBuildEntry(dir: string): Promise<{ path: string; sour
   return { path, sources };
 }
 
-/** Copies the `dir` source's sample folder beside a built file (its default `directory`). */
+/**
+ * Copies the `dir` source's sample folder beside a built file (its default `directory`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copySample } from "./_build.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const sample = await copySample(dir);
+ *   assert.equal(sample, `${dir}/sample`);
+ *   assert.ok((await Deno.stat(`${sample}/README.md`)).isFile);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export async function copySample(outputDir: string): Promise<string> {
   const target = `${outputDir}/sample`;
   await Deno.remove(target, { recursive: true }).catch(() => {});
@@ -120,18 +150,47 @@ export async function copySample(outputDir: string): Promise<string> {
   return target;
 }
 
-/** Absolute path of `path` (relative to the current folder). */
+/**
+ * Absolute path of `path` (relative to the current folder).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { absolute } from "./_build.ts";
+ * assert.equal(absolute("/opt/elastic-ingest"), "/opt/elastic-ingest");
+ * assert.equal(absolute("dist/elastic-ingest.js"), `${Deno.cwd()}/dist/elastic-ingest.js`);
+ * ```
+ */
 export function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
-/** The folder of a file path. */
+/**
+ * The folder of a file path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { folderOf } from "./_build.ts";
+ * assert.equal(folderOf("/opt/dist/elastic-ingest"), "/opt/dist");
+ * assert.equal(folderOf("/elastic-ingest"), "/");
+ * ```
+ */
 export function folderOf(path: string): string {
   const at = path.lastIndexOf("/");
   return at <= 0 ? "/" : path.slice(0, at);
 }
 
-/** Runs `deno <args>` with inherited output; returns the exit code and captured stderr. */
+/**
+ * Runs `deno <args>` with inherited output; returns the exit code and captured stderr.
+ *
+ * @example
+ * ```ts ignore
+ * const entry = await writeBuildEntry(DIST_DIR);
+ * const { code } = await runDeno(["bundle", `--config=${DENO_JSON}`, "-o", output, entry.path]);
+ * if (code !== 0) throw new Error(`deno bundle failed (exit ${code})`);
+ * ```
+ */
 export async function runDeno(
   args: string[],
   options: { env?: Record<string, string>; captureStderr?: boolean } = {},

@@ -149,6 +149,18 @@ function mkdirp(path: string, mode = 0o755): void {
 /**
  * Whether other users can traverse `path` and every existing parent of it (missing folders are
  * created later with mode 0755, so they do not count against it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { traversableByOthers } from "./stack.ts";
+ * const dir = await Deno.makeTempDir(); // mode 0700
+ * try {
+ *   assert.equal(traversableByOthers(`${dir}/es/data`), false);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export function traversableByOthers(path: string): boolean {
   let p = path;
@@ -245,14 +257,31 @@ function procCmdline(pid: number): string | undefined {
   }
 }
 
-/** Whether `pid` is alive and (when given) its command line contains `needle`. */
+/**
+ * Whether `pid` is alive and (when given) its command line contains `needle`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isAlive } from "./stack.ts";
+ * assert.ok(isAlive(Deno.pid));
+ * assert.equal(isAlive(Deno.pid, "org.elasticsearch.bootstrap.Elasticsearch"), false);
+ * ```
+ */
 export function isAlive(pid: number, needle?: string): boolean {
   const cmdline = procCmdline(pid);
   if (cmdline === undefined) return false;
   return needle === undefined || cmdline.includes(needle);
 }
 
-/** Whether nothing listens on 127.0.0.1:`port`. */
+/**
+ * Whether nothing listens on 127.0.0.1:`port`.
+ *
+ * @example
+ * ```ts ignore
+ * if (!isPortFree(9200)) console.error("something already listens on 127.0.0.1:9200");
+ * ```
+ */
 export function isPortFree(port: number): boolean {
   try {
     const listener = Deno.listen({ hostname: "127.0.0.1", port });
@@ -266,6 +295,12 @@ export function isPortFree(port: number): boolean {
 /**
  * A free loopback port below the Linux ephemeral range (32768+), so an outgoing connection
  * cannot take it between now and the server's start.
+ *
+ * @example
+ * ```ts ignore
+ * const httpPort = pickFreePort();
+ * const transportPort = pickFreePort([httpPort]);
+ * ```
  */
 export function pickFreePort(exclude: readonly number[] = []): number {
   for (let i = 0; i < 200; i++) {
@@ -368,7 +403,16 @@ async function stopPid(pid: number, needle: string, what: string, timeoutMs: num
 // ---------------------------------------------------------------------------------------------
 // Directories and state files
 
-/** `${XDG_CACHE_HOME:-$HOME/.cache}/connectors-deno`: downloads and builds. */
+/**
+ * `${XDG_CACHE_HOME:-$HOME/.cache}/connectors-deno`: downloads and builds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cacheDir } from "./stack.ts";
+ * assert.ok(cacheDir().endsWith("/connectors-deno"));
+ * ```
+ */
 export function cacheDir(): string {
   const base = Deno.env.get("XDG_CACHE_HOME") || `${home()}/.cache`;
   return `${base}/connectors-deno`;
@@ -378,6 +422,13 @@ export function cacheDir(): string {
  * The folder that holds the shared stack's state and the test runner's private stacks:
  * `${XDG_STATE_HOME:-$HOME/.local/state}/connectors-deno`, or `/var/tmp/connectors-deno` when
  * root runs it and the Elasticsearch user could not traverse the preferred folder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stackRoot } from "./stack.ts";
+ * assert.ok(stackRoot().endsWith("/connectors-deno"));
+ * ```
  */
 export function stackRoot(): string {
   const base = Deno.env.get("XDG_STATE_HOME") || `${home()}/.local/state`;
@@ -389,12 +440,30 @@ export function stackRoot(): string {
 /**
  * Where pid files, data, logs and ports live (outside the repository): `CONNECTORS_STACK_DIR`
  * when set (the test runner sets it for a private stack), else `<stackRoot()>/stack`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateDir, withStateDir } from "./stack.ts";
+ * const dir = await withStateDir("/tmp/my-stack", () => Promise.resolve(stateDir()));
+ * assert.equal(dir, "/tmp/my-stack");
+ * ```
  */
 export function stateDir(): string {
   return Deno.env.get("CONNECTORS_STACK_DIR") || `${stackRoot()}/stack`;
 }
 
-/** The shared stack's state folder (`deno task stack`), whatever CONNECTORS_STACK_DIR says. */
+/**
+ * The shared stack's state folder (`deno task stack`), whatever CONNECTORS_STACK_DIR says.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedStateDir, stackRoot, withStateDir } from "./stack.ts";
+ * const shared = await withStateDir("/tmp/my-stack", () => Promise.resolve(sharedStateDir()));
+ * assert.equal(shared, `${stackRoot()}/stack`);
+ * ```
+ */
 export function sharedStateDir(): string {
   return `${stackRoot()}/stack`;
 }
@@ -402,6 +471,16 @@ export function sharedStateDir(): string {
 /**
  * Runs `fn` with `CONNECTORS_STACK_DIR` set to `dir` (or unset when undefined), restoring it
  * afterwards. The stack functions read the variable on every call.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateDir, withStateDir } from "./stack.ts";
+ * const before = Deno.env.get("CONNECTORS_STACK_DIR");
+ * const inside = await withStateDir("/tmp/run-42", () => Promise.resolve(stateDir()));
+ * assert.equal(inside, "/tmp/run-42");
+ * assert.equal(Deno.env.get("CONNECTORS_STACK_DIR"), before); // restored
+ * ```
  */
 export async function withStateDir<T>(dir: string | undefined, fn: () => Promise<T>): Promise<T> {
   const before = Deno.env.get("CONNECTORS_STACK_DIR");
@@ -418,6 +497,13 @@ export async function withStateDir<T>(dir: string | undefined, fn: () => Promise
 /**
  * A new private state folder for one test run, `<stackRoot()>/runs/<pid>`. Folders of earlier
  * runs whose process is gone are cleaned first (their servers stopped, their data removed).
+ *
+ * @example
+ * ```ts ignore
+ * const runDir = await newRunStateDir();
+ * Deno.env.set("CONNECTORS_STACK_DIR", runDir); // the stack functions now use this run's stack
+ * const es = await startService("es");
+ * ```
  */
 export async function newRunStateDir(): Promise<string> {
   await cleanStaleRuns();
@@ -431,6 +517,14 @@ export async function newRunStateDir(): Promise<string> {
  * A private state folder for this process, `<stackRoot()>/runs/<pid>-<tag>`, for a test that
  * needs a server of its own (e.g. one it stops and restarts): use it with {@link withStateDir}.
  * Should the process die before cleaning up, the next test run stops its servers and removes it.
+ *
+ * @example
+ * ```ts ignore
+ * const dir = privateStateDir("restart");
+ * const es = await withStateDir(dir, () => startElasticsearch());
+ * await withStateDir(dir, () => stopElasticsearch({ keepData: false }));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function privateStateDir(tag: string): string {
   const dir = `${stackRoot()}/runs/${Deno.pid}-${tag.replace(/[^A-Za-z0-9_.-]+/g, "-")}`;
@@ -441,6 +535,11 @@ export function privateStateDir(tag: string): string {
 /**
  * Stops the servers of private stacks (`runs/<pid>` or `runs/<pid>-<tag>`) whose process is
  * gone, and removes their folders.
+ *
+ * @example
+ * ```ts ignore
+ * await cleanStaleRuns(); // stops the servers of test runs that died without cleaning up
+ * ```
  */
 export async function cleanStaleRuns(): Promise<void> {
   const runs = `${stackRoot()}/runs`;
@@ -464,7 +563,16 @@ export async function cleanStaleRuns(): Promise<void> {
   }
 }
 
-/** The unpacked Elasticsearch distribution. */
+/**
+ * The unpacked Elasticsearch distribution.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ES_VERSION, esHomeDir } from "./stack.ts";
+ * assert.ok(esHomeDir().endsWith(`/elasticsearch-${ES_VERSION}`));
+ * ```
+ */
 export function esHomeDir(): string {
   const preferred = `${cacheDir()}/elasticsearch-${ES_VERSION}`;
   if (isRoot() && !traversableByOthers(preferred)) {
@@ -501,7 +609,18 @@ function choosePort(saved: number | undefined, exclude: readonly number[] = []):
 // ---------------------------------------------------------------------------------------------
 // Java
 
-/** The Java feature version in a JDK's `release` file (`JAVA_VERSION="21.0.2"` gives 21). */
+/**
+ * The Java feature version in a JDK's `release` file (`JAVA_VERSION="21.0.2"` gives 21).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJavaRelease } from "./stack.ts";
+ * assert.equal(parseJavaRelease('IMPLEMENTOR="Eclipse Adoptium"\nJAVA_VERSION="21.0.2"\n'), 21);
+ * assert.equal(parseJavaRelease('JAVA_VERSION="1.8.0_402"'), 8);
+ * assert.equal(parseJavaRelease("no version here"), undefined);
+ * ```
+ */
 export function parseJavaRelease(text: string): number | undefined {
   const m = /^JAVA_VERSION="?(\d+)(?:\.(\d+))?/m.exec(text);
   if (!m) return undefined;
@@ -509,7 +628,21 @@ export function parseJavaRelease(text: string): number | undefined {
   return major === 1 && m[2] !== undefined ? Number(m[2]) : major;
 }
 
-/** The JDK with the highest feature version >= `min`, or undefined. */
+/**
+ * The JDK with the highest feature version >= `min`, or undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pickJdk } from "./stack.ts";
+ * const jdks = [
+ *   { home: "/usr/lib/jvm/java-17", major: 17 },
+ *   { home: "/usr/lib/jvm/java-21", major: 21 },
+ * ];
+ * assert.equal(pickJdk(jdks)?.home, "/usr/lib/jvm/java-21");
+ * assert.equal(pickJdk(jdks, 25), undefined);
+ * ```
+ */
 export function pickJdk(
   candidates: readonly { home: string; major: number }[],
   min = MIN_ES_JAVA,
@@ -531,7 +664,14 @@ function jdkAt(homeDir: string): { home: string; major: number } | undefined {
   }
 }
 
-/** `ES_JAVA_HOME` when set, else the newest JDK >= 21 found under /usr/lib/jvm and friends. */
+/**
+ * `ES_JAVA_HOME` when set, else the newest JDK >= 21 found under /usr/lib/jvm and friends.
+ *
+ * @example
+ * ```ts ignore
+ * const env = { ES_JAVA_HOME: findEsJavaHome() }; // throws naming the JDKs found when none fits
+ * ```
+ */
 export function findEsJavaHome(): string {
   const fromEnv = Deno.env.get("ES_JAVA_HOME");
   if (fromEnv) {
@@ -616,7 +756,14 @@ async function unzip(zip: string, dest: string): Promise<void> {
   }
 }
 
-/** Downloads (with mvn) and unpacks Elasticsearch when missing; returns its home folder. */
+/**
+ * Downloads (with mvn) and unpacks Elasticsearch when missing; returns its home folder.
+ *
+ * @example
+ * ```ts ignore
+ * const esHome = await ensureElasticsearch(); // the first call downloads with mvn and unpacks
+ * ```
+ */
 export function ensureElasticsearch(): Promise<string> {
   return withInstallLock("elasticsearch", ensureElasticsearchUnlocked);
 }
@@ -708,7 +855,14 @@ function findEsPids(): number[] {
   return pids;
 }
 
-/** Whether the cluster answers with status yellow or green. */
+/**
+ * Whether the cluster answers with status yellow or green.
+ *
+ * @example
+ * ```ts ignore
+ * if (!(await esHealthy("http://127.0.0.1:9200", 5))) throw new Error("cluster is not healthy");
+ * ```
+ */
 export async function esHealthy(url: string, waitSeconds = 1): Promise<boolean> {
   try {
     const res = await fetch(
@@ -908,6 +1062,11 @@ function goBinary(): string {
  * Builds FerretDB into the cache when missing. A plain `go install …/cmd/ferretdb@v1.24.2`
  * builds a binary that panics at start (its generated build/version/version.txt is not in the
  * module), so this copies the module source, writes that file and builds it.
+ *
+ * @example
+ * ```ts ignore
+ * const ferretdb = await ensureFerretDb(); // the first call builds it with go (a few minutes)
+ * ```
  */
 export function ensureFerretDb(): Promise<string> {
   return withInstallLock("ferretdb", ensureFerretDbUnlocked);
@@ -1027,7 +1186,14 @@ function motoPaths() {
   return { dir, logFile: `${dir}/moto.log`, venv: `${cacheDir()}/moto-venv` };
 }
 
-/** Creates the moto virtualenv (pinned version) when missing; returns the moto_server path. */
+/**
+ * Creates the moto virtualenv (pinned version) when missing; returns the moto_server path.
+ *
+ * @example
+ * ```ts ignore
+ * const motoServer = await ensureMoto(); // the first call creates the virtualenv with pip
+ * ```
+ */
 export function ensureMoto(): Promise<string> {
   return withInstallLock("moto", ensureMotoUnlocked);
 }
@@ -1137,32 +1303,76 @@ async function stopS3Unlocked(opts: StopOptions = {}): Promise<void> {
 /**
  * Starts Elasticsearch (installing it first when needed) and waits for a yellow cluster.
  * When it is already running, returns its URL. Restarts reuse the saved ports when free.
+ *
+ * @example
+ * ```ts ignore
+ * const es = await startElasticsearch({ timeoutMs: 300_000 });
+ * Deno.env.set("ES_URL", es.url);
+ * ```
  */
 export function startElasticsearch(opts: StartOptions = {}): Promise<StartedService> {
   return withLock("es", () => startElasticsearchUnlocked(opts));
 }
 
-/** Stops Elasticsearch (SIGTERM, then SIGKILL after the timeout); keeps the data unless told. */
+/**
+ * Stops Elasticsearch (SIGTERM, then SIGKILL after the timeout); keeps the data unless told.
+ *
+ * @example
+ * ```ts ignore
+ * await stopElasticsearch(); // keeps the data: a later start has the same indices
+ * await stopElasticsearch({ keepData: false }); // also removes the data folder
+ * ```
+ */
 export function stopElasticsearch(opts: StopOptions = {}): Promise<void> {
   return withLock("es", () => stopElasticsearchUnlocked(opts));
 }
 
-/** Starts FerretDB (building it first when needed); returns `mongodb://127.0.0.1:<port>/`. */
+/**
+ * Starts FerretDB (building it first when needed); returns `mongodb://127.0.0.1:<port>/`.
+ *
+ * @example
+ * ```ts ignore
+ * const mongo = await startMongo();
+ * Deno.env.set("MONGO_URL", mongo.url);
+ * ```
+ */
 export function startMongo(opts: StartOptions = {}): Promise<StartedService> {
   return withLock("mongo", () => startMongoUnlocked(opts));
 }
 
-/** Stops FerretDB; keeps its data unless `keepData: false`. */
+/**
+ * Stops FerretDB; keeps its data unless `keepData: false`.
+ *
+ * @example
+ * ```ts ignore
+ * await stopMongo({ keepData: false });
+ * ```
+ */
 export function stopMongo(opts: StopOptions = {}): Promise<void> {
   return withLock("mongo", () => stopMongoUnlocked(opts));
 }
 
-/** Starts the moto S3 server (installing it first when needed); returns `http://127.0.0.1:<port>`. */
+/**
+ * Starts the moto S3 server (installing it first when needed); returns `http://127.0.0.1:<port>`.
+ *
+ * @example
+ * ```ts ignore
+ * const s3 = await startS3();
+ * Deno.env.set("S3_URL", s3.url);
+ * ```
+ */
 export function startS3(opts: StartOptions = {}): Promise<StartedService> {
   return withLock("s3", () => startS3Unlocked(opts));
 }
 
-/** Stops the moto server (its state lives in memory only). */
+/**
+ * Stops the moto server (its state lives in memory only).
+ *
+ * @example
+ * ```ts ignore
+ * await stopS3();
+ * ```
+ */
 export function stopS3(opts: StopOptions = {}): Promise<void> {
   return withLock("s3", () => stopS3Unlocked(opts));
 }
@@ -1170,7 +1380,15 @@ export function stopS3(opts: StopOptions = {}): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // All services
 
-/** Starts one service. */
+/**
+ * Starts one service.
+ *
+ * @example
+ * ```ts ignore
+ * const started = await startService("es");
+ * console.log(`${URL_ENV.es}=${started.url}`);
+ * ```
+ */
 export function startService(service: ServiceName, opts: StartOptions = {}) {
   switch (service) {
     case "es":
@@ -1182,7 +1400,14 @@ export function startService(service: ServiceName, opts: StartOptions = {}) {
   }
 }
 
-/** Stops one service. */
+/**
+ * Stops one service.
+ *
+ * @example
+ * ```ts ignore
+ * await stopService("mongo", { keepData: false });
+ * ```
+ */
 export function stopService(service: ServiceName, opts: StopOptions = {}): Promise<void> {
   switch (service) {
     case "es":
@@ -1194,12 +1419,27 @@ export function stopService(service: ServiceName, opts: StopOptions = {}): Promi
   }
 }
 
-/** Stops every service of the stack. */
+/**
+ * Stops every service of the stack.
+ *
+ * @example
+ * ```ts ignore
+ * await withStateDir(runDir, () => stopAll({ keepData: false }));
+ * ```
+ */
 export async function stopAll(opts: StopOptions = {}): Promise<void> {
   for (const service of SERVICES) await stopService(service, opts);
 }
 
-/** What is running, with URLs. */
+/**
+ * What is running, with URLs.
+ *
+ * @example
+ * ```ts ignore
+ * const [es] = await withStateDir(sharedStateDir(), () => stackStatus(["es"]));
+ * if (es?.running && es.url) console.log(`reusing Elasticsearch at ${es.url}`);
+ * ```
+ */
 export async function stackStatus(
   services: readonly ServiceName[] = SERVICES,
 ): Promise<ServiceInfo[]> {

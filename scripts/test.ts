@@ -80,7 +80,20 @@ interface Options {
   paths: string[];
 }
 
-/** Splits the command line into the runner's options, deno test flags and paths. */
+/**
+ * Splits the command line into the runner's options, deno test flags and paths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTestArgs } from "./test.ts";
+ * assert.deepEqual(parseTestArgs(["--only", "unit", "--filter", "sync", "src/sync/"]), {
+ *   scope: "unit", keepServers: false, reuseStack: false,
+ *   denoFlags: ["--filter", "sync"], paths: ["src/sync/"],
+ * });
+ * assert.equal(parseTestArgs(["--help"]), "help");
+ * ```
+ */
 export function parseTestArgs(argv: readonly string[]): Options | "help" {
   const opts: Options = {
     scope: "all",

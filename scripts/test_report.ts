@@ -22,7 +22,16 @@ export interface DenoSummary {
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** Removes ANSI colour and cursor sequences. */
+/**
+ * Removes ANSI colour and cursor sequences.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stripAnsi } from "./test_report.ts";
+ * assert.equal(stripAnsi("\x1b[1m\x1b[31mFAILED\x1b[0m | 2 passed"), "FAILED | 2 passed");
+ * ```
+ */
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, "");
 }
@@ -60,7 +69,23 @@ interface JunitCase {
   skipped: boolean;
 }
 
-/** The `<testcase>` elements of a JUnit report. */
+/**
+ * The `<testcase>` elements of a JUnit report.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { junitCases } from "./test_report.ts";
+ * const xml = `<testsuite name="./a_test.ts">
+ *   <testcase name="adds" classname="./a_test.ts"/>
+ *   <testcase name="a &amp; b" classname="./a_test.ts"><failure message="x">x</failure></testcase>
+ * </testsuite>`;
+ * assert.deepEqual(junitCases(xml), [
+ *   { name: "adds", classname: "./a_test.ts", failed: false, skipped: false },
+ *   { name: "a & b", classname: "./a_test.ts", failed: true, skipped: false },
+ * ]);
+ * ```
+ */
 export function junitCases(xml: string): JunitCase[] {
   const cases: JunitCase[] = [];
   const re = /<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g;
@@ -81,6 +106,19 @@ export function junitCases(xml: string): JunitCase[] {
  * Counts the top-level tests of a JUnit report written by `deno test --junit-path`. Deno writes
  * test steps as test cases named `parent > step`: those are left out, as deno's own summary
  * does (a failing step fails its parent, which is counted).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { countJunit } from "./test_report.ts";
+ * const xml = `<testsuites><testsuite name="./a_test.ts">
+ *   <testcase name="steps" classname="./a_test.ts"><failure message="1 step failed"/></testcase>
+ *   <testcase name="steps &gt; one" classname="./a_test.ts"><failure message="boom"/></testcase>
+ *   <testcase name="plain" classname="./a_test.ts"/>
+ *   <testcase name="later" classname="./a_test.ts"><skipped/></testcase>
+ * </testsuite></testsuites>`;
+ * assert.deepEqual(countJunit(xml), { passed: 1, failed: 1, skipped: 1 });
+ * ```
  */
 export function countJunit(xml: string): TestCounts {
   const cases = junitCases(xml);
@@ -108,7 +146,19 @@ export function countJunit(xml: string): TestCounts {
   return counts;
 }
 
-/** The last closing summary line of `deno test` output (colours allowed), or undefined. */
+/**
+ * The last closing summary line of `deno test` output (colours allowed), or undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDenoSummary } from "./test_report.ts";
+ * const output = "running 3 tests\n" +
+ *   "FAILED | 2 passed (1 step) | 1 failed | 4 filtered out (12ms)\n";
+ * assert.deepEqual(parseDenoSummary(output), { passed: 2, failed: 1, ignored: 0, filteredOut: 4 });
+ * assert.equal(parseDenoSummary("error: Type checking failed."), undefined);
+ * ```
+ */
 export function parseDenoSummary(output: string): DenoSummary | undefined {
   let found: DenoSummary | undefined;
   for (const raw of stripAnsi(output).split("\n")) {
@@ -138,6 +188,18 @@ export interface RunOutcome extends TestCounts {
 /**
  * Combines the JUnit counts (precise, but blind to modules that failed to load) with deno's
  * summary line (which counts those) and the exit code (a type-check error leaves neither).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { combineResults } from "./test_report.ts";
+ * const junit = { passed: 4, failed: 0, skipped: 1 };
+ * const summary = { passed: 4, failed: 1, ignored: 1, filteredOut: 0 };
+ * assert.deepEqual(combineResults(junit, summary, 1), {
+ *   passed: 4, failed: 1, skipped: 1, problem: "1 test module(s) failed outside any test",
+ * });
+ * assert.equal(combineResults(undefined, undefined, 1).failed, 1); // e.g. a type-check error
+ * ```
  */
 export function combineResults(
   junit: TestCounts | undefined,
@@ -162,7 +224,17 @@ export function combineResults(
   return { passed, failed, skipped, problem };
 }
 
-/** The closing line: `N passed, N failed, N skipped`. */
+/**
+ * The closing line: `N passed, N failed, N skipped`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatCounts } from "./test_report.ts";
+ * const line = formatCounts({ passed: 12, failed: 1, skipped: 2 });
+ * assert.equal(line, "12 passed, 1 failed, 2 skipped");
+ * ```
+ */
 export function formatCounts(c: TestCounts): string {
   return `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 }

@@ -10,7 +10,18 @@
 /** What to do with a failure. */
 export type ErrorKind = "fatal" | "retriable" | "skippable";
 
-/** Base class of the project's own errors. */
+/**
+ * Base class of the project's own errors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectorsError } from "./errors.ts";
+ * const error = new ConnectorsError("Elasticsearch answered 503", "retriable");
+ * assert.equal(error.kind, "retriable");
+ * assert.equal(error.name, "ConnectorsError");
+ * ```
+ */
 export class ConnectorsError extends Error {
   /** How callers should react. */
   readonly kind: ErrorKind;
@@ -67,10 +78,32 @@ export class SkippableError extends ConnectorsError {
   }
 }
 
-/** A bad configuration file or value; the CLI exits with code 1 and prints the message. */
+/**
+ * A bad configuration file or value; the CLI exits with code 1 and prints the message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classifyError, ConfigError } from "./errors.ts";
+ * const error = new ConfigError("config.yml: elasticsearch.host must be a URL");
+ * assert.equal(error.name, "ConfigError");
+ * assert.equal(classifyError(error), "fatal");
+ * ```
+ */
 export class ConfigError extends FatalError {}
 
-/** A bad command line; the CLI exits with code 2. */
+/**
+ * A bad command line; the CLI exits with code 2.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FatalError, UsageError } from "./errors.ts";
+ * const error = new UsageError("Unknown option --forse");
+ * assert.ok(error instanceof FatalError);
+ * assert.equal(error.kind, "fatal");
+ * ```
+ */
 export class UsageError extends FatalError {}
 
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);

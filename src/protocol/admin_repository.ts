@@ -6,6 +6,7 @@
  * @module
  */
 import type { Client } from "@elastic/elasticsearch";
+import { type Hit, toVersioned } from "./_hit.ts";
 import { FatalError, statusOf } from "../errors/mod.ts";
 import { isNotFound, isVersionConflict } from "./connector_repository.ts";
 import type {
@@ -24,7 +25,18 @@ export const DEFAULT_LIST_LIMIT = 1000;
 /** Ids deleted per bulk request when a connector's jobs are removed. */
 export const JOB_DELETE_PAGE_SIZE = 500;
 
-/** A connector document with this id already exists. */
+/**
+ * A connector document with this id already exists.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectorExistsError } from "./admin_repository.ts";
+ * const error = new ConnectorExistsError("docs");
+ * assert.equal(error.connectorId, "docs");
+ * assert.equal(error.message, "Connector docs already exists");
+ * ```
+ */
 export class ConnectorExistsError extends FatalError {
   /** The id asked for. */
   readonly connectorId: string;
@@ -47,13 +59,6 @@ export interface ListJobsOptions {
 export interface AdminRepositoryOptions {
   connectorsIndex?: string;
   jobsIndex?: string;
-}
-
-interface Hit<T> {
-  _id?: string;
-  _source?: T;
-  _seq_no?: number;
-  _primary_term?: number;
 }
 
 function isIndexMissing(error: unknown): boolean {
@@ -100,12 +105,7 @@ export class AdminRepository {
         query: { bool: { filter, must_not: [{ term: { deleted: true } }] } },
         sort: [{ name: { order: "asc", unmapped_type: "keyword" } }, "_doc"],
       } as never);
-      return (response.hits.hits as Hit<ConnectorDoc>[]).map((hit) => ({
-        id: hit._id ?? "",
-        doc: hit._source as ConnectorDoc,
-        seqNo: hit._seq_no ?? 0,
-        primaryTerm: hit._primary_term ?? 0,
-      }));
+      return (response.hits.hits as Hit<ConnectorDoc>[]).map(toVersioned);
     } catch (error) {
       if (isIndexMissing(error)) return [];
       throw error;
@@ -163,12 +163,7 @@ export class AdminRepository {
         query: { bool: { filter } },
         sort: [{ created_at: { order: "desc", unmapped_type: "date" } }, "_doc"],
       } as never);
-      return (response.hits.hits as Hit<SyncJobDoc>[]).map((hit) => ({
-        id: hit._id ?? "",
-        doc: hit._source as SyncJobDoc,
-        seqNo: hit._seq_no ?? 0,
-        primaryTerm: hit._primary_term ?? 0,
-      }));
+      return (response.hits.hits as Hit<SyncJobDoc>[]).map(toVersioned);
     } catch (error) {
       if (isIndexMissing(error)) return [];
       throw error;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Client } from "@elastic/elasticsearch";
+import { type Hit, toVersioned } from "./_hit.ts";
 import { statusOf } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { nullLogger } from "../log/mod.ts";
@@ -112,21 +113,7 @@ export type FinishedJob = Pick<
   "status" | "error" | "job_type" | "indexed_document_count" | "deleted_document_count"
 >;
 
-interface Hit<T> {
-  _id: string;
-  _source?: T;
-  _seq_no?: number;
-  _primary_term?: number;
-}
-
-function toConnector(hit: Hit<ConnectorDoc>): Connector {
-  return {
-    id: hit._id,
-    doc: hit._source as ConnectorDoc,
-    seqNo: hit._seq_no ?? 0,
-    primaryTerm: hit._primary_term ?? 0,
-  };
-}
+const toConnector: (hit: Hit<ConnectorDoc>) => Connector = toVersioned;
 
 /** Options of {@linkcode ConnectorRepository}. */
 export interface ConnectorRepositoryOptions {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Client } from "@elastic/elasticsearch";
+import { type Hit, toVersioned } from "./_hit.ts";
 import type { Logger } from "../log/mod.ts";
 import { nullLogger } from "../log/mod.ts";
 import type { Filtering } from "../source/types.ts";
@@ -125,22 +126,7 @@ export function jobSnapshot(id: string, doc: ConnectorDoc, jobType: JobType): Jo
   };
 }
 
-interface Hit<T> {
-  _id?: string;
-  _source?: T;
-  _seq_no?: number;
-  _primary_term?: number;
-  sort?: unknown[];
-}
-
-function toJob(hit: Hit<SyncJobDoc>): SyncJob {
-  return {
-    id: hit._id ?? "",
-    doc: hit._source as SyncJobDoc,
-    seqNo: hit._seq_no ?? 0,
-    primaryTerm: hit._primary_term ?? 0,
-  };
-}
+const toJob: (hit: Hit<SyncJobDoc>) => SyncJob = toVersioned;
 
 /** Options of {@linkcode SyncJobRepository}. */
 export interface SyncJobRepositoryOptions {

@@ -11,7 +11,20 @@ export const QUEUE_END: unique symbol = Symbol("queue end");
 /** Returned by {@linkcode BoundedQueue.take} when its wait timed out. */
 export const QUEUE_TIMEOUT: unique symbol = Symbol("queue timeout");
 
-/** Thrown when a producer waited longer than `queue_refresh_timeout` for space. */
+/**
+ * Thrown when a producer waited longer than `queue_refresh_timeout` for space.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ElasticsearchOverloadedError } from "./bounded_queue.ts";
+ * const error = new ElasticsearchOverloadedError(
+ *   "Elasticsearch overloaded: the bulk queue stayed full for 60s",
+ * );
+ * assert.equal(error.name, "ElasticsearchOverloadedError");
+ * assert.equal(error.kind, "fatal");
+ * ```
+ */
 export class ElasticsearchOverloadedError extends FatalError {}
 
 /** Limits of a {@linkcode BoundedQueue}. */

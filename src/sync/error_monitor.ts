@@ -7,7 +7,20 @@
 import type { ErrorMonitorConfig } from "../config/mod.ts";
 import { FatalError } from "../errors/mod.ts";
 
-/** Thrown when a sync exceeds its error budget. */
+/**
+ * Thrown when a sync exceeds its error budget.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TooManyErrorsError } from "./error_monitor.ts";
+ * const error = new TooManyErrorsError(
+ *   "Exceeded maximum total error count - saw 101 errors. First failing documents: a, b",
+ * );
+ * assert.equal(error.name, "TooManyErrorsError");
+ * assert.equal(error.kind, "fatal");
+ * ```
+ */
 export class TooManyErrorsError extends FatalError {}
 
 /**

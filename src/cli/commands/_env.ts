@@ -20,7 +20,32 @@ export const DEFAULT_COMMAND_MAX_RETRIES = 1;
 
 const CLIENT_ERRORS = ["ConnectionError", "TimeoutError", "NoLivingConnectionsError"];
 
-/** The environment of one command run. */
+/**
+ * The environment of one command run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "../../config/mod.ts";
+ * import { nullLogger } from "../../log/mod.ts";
+ * import { parseCliArgs } from "../args.ts";
+ * import { CommandEnv } from "./_env.ts";
+ * import { terminalPrompter } from "./_prompt.ts";
+ * const printed: string[] = [];
+ * const env = new CommandEnv({
+ *   options: parseCliArgs(["connector", "list"]),
+ *   config: defaultConfig(),
+ *   logger: nullLogger,
+ *   print: (text) => void printed.push(text),
+ * }, terminalPrompter());
+ * try {
+ *   env.print(`Elasticsearch at ${env.host}`);
+ *   assert.deepEqual(printed, ["Elasticsearch at http://localhost:9200"]);
+ * } finally {
+ *   await env.close(); // no client was created: nothing to release
+ * }
+ * ```
+ */
 export class CommandEnv {
   /** Global options, config, logger and stdout writer. */
   readonly context: CliContext;

@@ -7,7 +7,19 @@
  */
 import { FatalError } from "../../errors/mod.ts";
 
-/** The user pressed Ctrl-C or closed the input while being asked. */
+/**
+ * The user pressed Ctrl-C or closed the input while being asked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FatalError } from "../../errors/mod.ts";
+ * import { PromptAbortedError } from "./_prompt.ts";
+ * const error = new PromptAbortedError("Index name: ");
+ * assert.equal(error.message, "Aborted while asking for Index name: ");
+ * assert.ok(error instanceof FatalError);
+ * ```
+ */
 export class PromptAbortedError extends FatalError {
   constructor(what: string) {
     super(`Aborted while asking for ${what}`);

@@ -313,6 +313,17 @@ export interface PreparedConnector {
  * `ask` (in a terminal), then the SDK's validation. Unknown service types, unknown keys, bad cron
  * expressions and (unless `allowIncomplete`) missing or invalid values throw, before anything is
  * written.
+ *
+ * @example
+ * ```ts ignore
+ * // env: the CommandEnv of the running command (see runCommand in ./mod.ts)
+ * const prepared = await prepareConnector(env, {
+ *   serviceType: "dir",
+ *   indexName: "search-docs",
+ *   values: { directory: "/srv/docs" },
+ * });
+ * // prepared.status === "configured"; nothing has been written yet
+ * ```
  */
 export async function prepareConnector(
   env: CommandEnv,
@@ -419,6 +430,15 @@ export interface WrittenConnector {
  * Writes a prepared connector: checks (reads only) that the id is free and that no other
  * connector uses the index, then ensures the system indices, creates the content index unless it
  * exists, and indexes the connector document with the pipeline defaults Kibana copies.
+ *
+ * @example
+ * ```ts ignore
+ * const { major } = await env.cluster();
+ * const written = await writeConnector(env.client(), env.context.logger, prepared, {
+ *   esMajor: major,
+ * });
+ * env.print(`Created connector ${written.id}${written.indexCreated ? " and its index" : ""}`);
+ * ```
  */
 export async function writeConnector(
   client: Client,
@@ -545,7 +565,17 @@ export async function assertConfigFileWritable(path: string): Promise<void> {
   }
 }
 
-/** `connector create`. */
+/**
+ * `connector create`.
+ *
+ * @example
+ * ```ts ignore
+ * const parsed = parseCommand(CONNECTOR_CREATE, [
+ *   "--service-type", "dir", "--index-name", "search-docs", "--config", "directory=/srv/docs",
+ * ]);
+ * const code = await connectorCreate(env, parsed); // 0 once the connector document is written
+ * ```
+ */
 export async function connectorCreate(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const command = "connector create";
   const json = booleanFlag(parsed, "json");
@@ -637,7 +667,14 @@ function connectorSummary(connector: Connector): Record<string, unknown> {
   };
 }
 
-/** `connector list`. */
+/**
+ * `connector list`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await connectorList(env, parseCommand(CONNECTOR_LIST, ["--json"]));
+ * ```
+ */
 export async function connectorList(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const connectors = await new AdminRepository(env.client()).listConnectors();
   if (booleanFlag(parsed, "json")) {
@@ -679,7 +716,14 @@ function scheduleText(doc: ConnectorDoc, type: "full" | "incremental" | "access_
   return schedule.enabled ? `enabled, ${schedule.interval}` : `disabled (${schedule.interval})`;
 }
 
-/** `connector show`. */
+/**
+ * `connector show`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await connectorShow(env, parseCommand(CONNECTOR_SHOW, ["my-connector-id"]));
+ * ```
+ */
 export async function connectorShow(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const id = parsed.positionals[0]!;
   const connector = await requireConnector(env, id);
@@ -726,7 +770,16 @@ export async function connectorShow(env: CommandEnv, parsed: ParsedCommand): Pro
   return 0;
 }
 
-/** `connector delete`. */
+/**
+ * `connector delete`.
+ *
+ * @example
+ * ```ts ignore
+ * const args = ["my-connector-id", "--delete-sync-jobs", "--yes"];
+ * const code = await connectorDelete(env, parseCommand(CONNECTOR_DELETE, args));
+ * // the connector's content index is kept
+ * ```
+ */
 export async function connectorDelete(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const id = parsed.positionals[0]!;
   const yes = booleanFlag(parsed, "yes");

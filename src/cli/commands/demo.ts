@@ -184,7 +184,15 @@ async function ensureDemoConnector(
   return { connector: (await connectors.get(id))!, created: true };
 }
 
-/** `demo`. */
+/**
+ * `demo`.
+ *
+ * @example
+ * ```ts ignore
+ * const parsed = parseCommand(DEMO, ["--query", "meeting", "--timeout", "300"]);
+ * const code = await demoCommand(env, parsed); // 0 when the demo sync completed
+ * ```
+ */
 export async function demoCommand(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const json = booleanFlag(parsed, "json");
   const connectorId = stringFlag(parsed, "connector-id") ?? DEFAULT_DEMO_CONNECTOR_ID;

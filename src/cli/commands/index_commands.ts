@@ -138,7 +138,14 @@ export async function deleteAllDocuments(
   return deleted;
 }
 
-/** `index list`. */
+/**
+ * `index list`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await indexList(env, parseCommand(INDEX_LIST, ["--json"]));
+ * ```
+ */
 export async function indexList(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const client = env.client();
   const stats = await client.indices.stats({ metric: ["docs", "store"], expand_wildcards: "open" });
@@ -198,7 +205,14 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** `index clean`. */
+/**
+ * `index clean`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await indexClean(env, parseCommand(INDEX_CLEAN, ["search-docs", "--yes"]));
+ * ```
+ */
 export async function indexClean(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const index = parsed.positionals[0]!;
   refuseSystemIndex("index clean", index);
@@ -215,7 +229,14 @@ export async function indexClean(env: CommandEnv, parsed: ParsedCommand): Promis
   return 0;
 }
 
-/** `index delete`. */
+/**
+ * `index delete`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await indexDelete(env, parseCommand(INDEX_DELETE, ["search-docs", "--yes"]));
+ * ```
+ */
 export async function indexDelete(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const index = parsed.positionals[0]!;
   refuseSystemIndex("index delete", index);

@@ -134,7 +134,27 @@ function jobLogger(logger: Logger, job: SyncJob | { id: string; connector: Conne
   });
 }
 
-/** A job as `--json` prints it (the configuration snapshot's secrets masked). */
+/**
+ * A job as `--json` prints it (the configuration snapshot's secrets masked).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jobSummary } from "./job.ts";
+ * const job = {
+ *   id: "j1",
+ *   doc: {
+ *     status: "pending",
+ *     connector: { id: "c1", configuration: { password: { sensitive: true, value: "s3cret" } } },
+ *   },
+ * } as never;
+ * const summary = jobSummary(job) as { id: string; connector: { configuration: unknown } };
+ * assert.equal(summary.id, "j1");
+ * assert.deepEqual(summary.connector.configuration, {
+ *   password: { sensitive: true, value: "*****" },
+ * });
+ * ```
+ */
 export function jobSummary(job: SyncJob): Record<string, unknown> {
   return {
     id: job.id,
@@ -172,6 +192,15 @@ export interface WaitForJobOptions {
 /**
  * Follows a job until it ends, showing its progress; returns it as last read. Throws a
  * {@linkcode FatalError} when `timeoutSeconds` pass first.
+ *
+ * @example
+ * ```ts ignore
+ * const jobs = new SyncJobRepository(client);
+ * const job = (await jobs.get(jobId))!;
+ * const done = await waitForJob(jobs, job, {
+ *   logger, intervalSeconds: 10, terminal: Deno.stderr.isTerminal(), timeoutSeconds: 600,
+ * });
+ * ```
  */
 export async function waitForJob(
   jobs: SyncJobRepository,
@@ -206,6 +235,25 @@ export async function waitForJob(
 /**
  * One line about a finished job: `Sync job ID completed in 0:03: 12 indexed, 0 deleted, ...`
  * (without the `Sync job ID ` prefix when `prefix` is false).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jobOutcomeText } from "./job.ts";
+ * const job = {
+ *   id: "j1",
+ *   doc: {
+ *     status: "completed", error: null, connector: { index_name: "search-docs" },
+ *     started_at: "2025-01-01T00:00:00Z", completed_at: "2025-01-01T00:00:03Z",
+ *     indexed_document_count: 1200, deleted_document_count: 0, total_document_count: 1200,
+ *   },
+ * } as never;
+ * assert.equal(
+ *   jobOutcomeText(job),
+ *   "Sync job j1 completed in 0:03: 1,200 indexed, 0 deleted, 1,200 documents in search-docs",
+ * );
+ * assert.ok(jobOutcomeText(job, false).startsWith("completed in 0:03"));
+ * ```
  */
 export function jobOutcomeText(job: SyncJob, prefix = true): string {
   const doc = job.doc;
@@ -223,7 +271,15 @@ export function jobOutcomeText(job: SyncJob, prefix = true): string {
   } indexed, ${formatCount(doc.deleted_document_count ?? 0)} deleted${total}${error}`;
 }
 
-/** `job start`. */
+/**
+ * `job start`.
+ *
+ * @example
+ * ```ts ignore
+ * const parsed = parseCommand(JOB_START, ["--connector-id", "my-connector-id", "--wait"]);
+ * const code = await jobStart(env, parsed); // with --wait: 0 when the job completed, else 1
+ * ```
+ */
 export async function jobStart(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const command = "job start";
   const connectorId = stringFlag(parsed, "connector-id")!;
@@ -288,7 +344,15 @@ export async function jobStart(env: CommandEnv, parsed: ParsedCommand): Promise<
   return 0;
 }
 
-/** `job list`. */
+/**
+ * `job list`.
+ *
+ * @example
+ * ```ts ignore
+ * const parsed = parseCommand(JOB_LIST, ["my-connector-id", "--status", "error", "--limit", "5"]);
+ * const code = await jobList(env, parsed);
+ * ```
+ */
 export async function jobList(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const flagId = stringFlag(parsed, "connector-id");
   const positional = parsed.positionals[0];
@@ -347,7 +411,14 @@ async function requireJob(jobs: SyncJobRepository, id: string): Promise<SyncJob>
   return job;
 }
 
-/** `job show`. */
+/**
+ * `job show`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await jobShow(env, parseCommand(JOB_SHOW, ["my-job-id", "--json"]));
+ * ```
+ */
 export async function jobShow(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const job = await requireJob(new SyncJobRepository(env.client()), parsed.positionals[0]!);
   if (booleanFlag(parsed, "json")) {
@@ -377,7 +448,14 @@ export async function jobShow(env: CommandEnv, parsed: ParsedCommand): Promise<n
   return 0;
 }
 
-/** `job cancel`. */
+/**
+ * `job cancel`.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await jobCancel(env, parseCommand(JOB_CANCEL, ["my-job-id"]));
+ * ```
+ */
 export async function jobCancel(env: CommandEnv, parsed: ParsedCommand): Promise<number> {
   const id = parsed.positionals[0]!;
   const jobs = new SyncJobRepository(env.client());
