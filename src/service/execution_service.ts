@@ -3,11 +3,15 @@
  * connectors oldest first and starts those it can (spec §4.5): one job per connector and lane
  * at a time, at most `service.max_concurrent_content_syncs` content jobs and
  * `service.max_concurrent_access_control_syncs` access-control jobs in flight per process.
+ * An access-control job of a connector with document-level security waits (stays `pending`,
+ * with one error line per job) while the cluster's license is below platinum.
  *
  * @module
  */
 import type { Config } from "../config/mod.ts";
+import { classifyError, errorMessage } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { redact } from "../log/mod.ts";
 import type {
   Connector,
   ConnectorRepository,
@@ -46,6 +50,8 @@ export class ExecutionService {
   readonly #deps: ExecutionDeps;
   readonly #limiters: Record<SyncLane, Limiter>;
   readonly #running = new Map<string, JobRunner>();
+  /** Jobs left pending for their license, with the problem last logged for each. */
+  readonly #waiting = new Map<string, string>();
   /** Set by {@linkcode ExecutionService.shutdown}: no job starts afterwards. */
   #stopping = false;
 
@@ -97,14 +103,22 @@ export class ExecutionService {
     if (limiter.active >= limiter.concurrency) return;
     const statusField = laneFields(lane).status;
     const seen = new Set<string>(this.busyConnectors(lane));
+    const listed = new Set<string>();
+    let complete = true;
     for await (const job of this.#deps.jobs.listPending(connectorIds, LANE_JOB_TYPES[lane])) {
-      if (this.#stopping || limiter.active >= limiter.concurrency) break;
+      listed.add(job.id);
+      if (this.#stopping || limiter.active >= limiter.concurrency) {
+        complete = false;
+        break;
+      }
       const connectorId = job.doc.connector?.id;
       // Oldest first per connector: a newer job never overtakes an older one that must wait.
       if (!connectorId || seen.has(connectorId) || this.#running.has(job.id)) continue;
       seen.add(connectorId);
-      if (owned.get(connectorId)?.doc[statusField] === "in_progress") continue;
+      const connector = owned.get(connectorId);
+      if (connector?.doc[statusField] === "in_progress") continue;
       const runner = this.#deps.createRunner(job);
+      if (await this.#mustWait(runner, connector)) continue;
       this.#running.set(job.id, runner);
       await limiter.spawn(async () => {
         try {
@@ -116,6 +130,37 @@ export class ExecutionService {
         }
       });
     }
+    // Jobs no longer pending are forgotten (only a complete listing tells which).
+    if (lane === "access_control" && complete) {
+      for (const id of this.#waiting.keys()) if (!listed.has(id)) this.#waiting.delete(id);
+    }
+  }
+
+  /**
+   * True when the job must stay pending for its license (spec §4.5); logs the problem once per
+   * job. A license that cannot be read (other than a retriable outage, which fails the round)
+   * counts as a problem.
+   */
+  async #mustWait(runner: JobRunner, connector: Connector | undefined): Promise<boolean> {
+    let problem: string | undefined;
+    try {
+      problem = await runner.licenseProblem(connector?.doc.features);
+    } catch (error) {
+      if (classifyError(error) === "retriable") throw error;
+      problem = `Cannot read the Elasticsearch license: ${redact(errorMessage(error))}`;
+    }
+    if (problem === undefined) {
+      this.#waiting.delete(runner.jobId);
+      return false;
+    }
+    if (this.#waiting.get(runner.jobId) !== problem) {
+      this.#waiting.set(runner.jobId, problem);
+      this.#deps.logger.error(
+        `Access-control job ${runner.jobId} of connector ${runner.connectorId} stays pending: ${problem}`,
+        { connector_id: runner.connectorId, job_id: runner.jobId },
+      );
+    }
+    return true;
   }
 
   /**

@@ -13,6 +13,7 @@ import { raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
+  ConnectorFeatures,
   ConnectorRepository,
   JobCounters,
   JobStatus,
@@ -20,10 +21,17 @@ import type {
   SyncJobRepository,
 } from "../protocol/mod.ts";
 import { bytesToMiB, isVersionConflict, RUNNABLE_JOB_STATUSES } from "../protocol/mod.ts";
-import type { DataSource, DataSourceClass, SourceContext, WorkerPool } from "../source/mod.ts";
+import type {
+  DataSource,
+  DataSourceClass,
+  SourceConfiguration,
+  SourceContext,
+  WorkerPool,
+} from "../source/mod.ts";
 import { createSource, toSourceConfiguration, validateConfiguration } from "../source/mod.ts";
 import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "../sync/mod.ts";
 import { emptyStats, runContentSync } from "../sync/mod.ts";
+import { readPlatinumLicenseProblem, requiresPlatinumLicense } from "./license.ts";
 
 /**
  * Why a running job was stopped from outside its sync; `status` is how the job ends.
@@ -116,6 +124,45 @@ export interface JobRunnerDeps {
 /** How a run ended: `skipped` when the job was not started by this runner. */
 export type JobRunOutcome = "skipped" | JobStatus;
 
+/** Configuration field of DLS sources that switches document-level security on (Elastic's). */
+export const USE_DLS_FIELD = "use_document_level_security";
+
+/**
+ * Why an access-control sync cannot run for a connector (spec §5.6), or undefined when it can:
+ * the connector must have `features.document_level_security.enabled`, the source must implement
+ * `getAccessControl()`, and a `use_document_level_security` field, when the configuration has
+ * one, must be true.
+ *
+ * @example
+ * ```ts
+ * import { accessControlProblem } from "./job_runner.ts";
+ * const source = { ping: async () => {}, async *getDocs() {}, async *getAccessControl() {} };
+ * const dls = { document_level_security: { enabled: true } };
+ * if (accessControlProblem("c1", "demo", dls, source, {}) !== undefined) throw new Error();
+ * if (!accessControlProblem("c1", "demo", {}, source, {})?.endsWith("document-level security is not enabled")) throw new Error();
+ * ```
+ */
+export function accessControlProblem(
+  connectorId: string,
+  serviceType: string,
+  features: ConnectorFeatures | null | undefined,
+  source: DataSource,
+  configuration: SourceConfiguration,
+): string | undefined {
+  const prefix = `Cannot run access-control sync of connector ${connectorId}`;
+  if (features?.document_level_security?.enabled !== true) {
+    return `${prefix}: document-level security is not enabled`;
+  }
+  if (typeof source.getAccessControl !== "function") {
+    return `${prefix}: service type ${serviceType} has no getAccessControl()`;
+  }
+  const toggle = configuration[USE_DLS_FIELD];
+  if (toggle && toggle.value !== true) {
+    return `${prefix}: its configuration field ${USE_DLS_FIELD} is not enabled`;
+  }
+  return undefined;
+}
+
 /** Milliseconds a sync gets to stop after a cancel or shutdown before the job ends anyway. */
 export const STOP_GRACE_MS = 5_000;
 
@@ -201,6 +248,18 @@ export class JobRunner {
     return this.job.doc.connector.id;
   }
 
+  /**
+   * Why the job must stay pending for now: for an access-control job of a connector with
+   * document-level security enabled, a license below platinum (spec §4.5); undefined when it may
+   * run. Reads the license with the content client, as Elastic's runner does; errors propagate.
+   */
+  async licenseProblem(
+    features: ConnectorFeatures | null | undefined,
+  ): Promise<string | undefined> {
+    if (!requiresPlatinumLicense(this.job.doc.job_type, features)) return undefined;
+    return await readPlatinumLicenseProblem(this.#deps.contentClient);
+  }
+
   /** Stops the job with `reason` (its status says how the job ends). */
   stop(reason: JobInterruptedError): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
@@ -223,7 +282,7 @@ export class JobRunner {
       return "skipped";
     }
     const lock = start.lock;
-    let claimed: SyncJob;
+    let claimed: SyncJob | undefined;
     try {
       const fresh = await durableJobs.get(this.jobId);
       if (
@@ -235,17 +294,19 @@ export class JobRunner {
             fresh?.doc.status ?? "deleted"
           }); releasing the lane`,
         );
-        await durableConnectors.releaseSync(lock);
-        return "skipped";
+      } else {
+        const syncCursor = jobType === "incremental" ? lock.connector.doc.sync_cursor : null;
+        claimed = await durableJobs.claim(fresh, { hostname, syncCursor });
       }
-      const syncCursor = jobType === "incremental" ? lock.connector.doc.sync_cursor : null;
-      claimed = await durableJobs.claim(fresh, { hostname, syncCursor });
     } catch (error) {
       if (isVersionConflict(error)) {
         log.debug(`Job ${this.jobId} was claimed by another process; releasing the lane`);
       } else {
         log.error(`Cannot claim job ${this.jobId}: ${redact(errorMessage(error))}`);
       }
+    }
+    if (claimed === undefined) {
+      // The lane is released in one place, so its failure is never reported as a failed claim.
       await durableConnectors.releaseSync(lock).catch((e) =>
         log.error(
           `Cannot release the lane of connector ${this.connectorId}: ${redact(errorMessage(e))}`,
@@ -256,11 +317,22 @@ export class JobRunner {
     log.info(
       `Job ${this.jobId} started: ${jobType} sync of connector ${this.connectorId} (${claimed.doc.trigger_method}) on ${hostname}`,
     );
-    return await this.#execute(claimed, lock.connector.doc.sync_cursor);
+    return await this.#execute(
+      claimed,
+      lock.connector.doc.sync_cursor,
+      lock.connector.doc.features,
+    );
   }
 
-  /** Runs a claimed job; `storedCursor` is the connector's cursor, for the source's `changed()`. */
-  async #execute(job: SyncJob, storedCursor: unknown): Promise<JobStatus> {
+  /**
+   * Runs a claimed job; `storedCursor` is the connector's cursor, for the source's `changed()`;
+   * `features` are the connector's, as read when the lane was locked.
+   */
+  async #execute(
+    job: SyncJob,
+    storedCursor: unknown,
+    features: ConnectorFeatures | null | undefined,
+  ): Promise<JobStatus> {
     const { config } = this.#deps;
     const log = this.#logger;
     const signal = this.#controller.signal;
@@ -283,14 +355,20 @@ export class JobRunner {
       };
       if (this.#deps.workers) context.workers = this.#deps.workers;
       source = createSource(cls, job.doc.connector.configuration, context);
-      validateConfiguration(toSourceConfiguration(job.doc.connector.configuration, cls));
+      const configuration = toSourceConfiguration(job.doc.connector.configuration, cls);
+      if (job.doc.job_type === "access_control") {
+        const problem = accessControlProblem(
+          this.connectorId,
+          serviceType,
+          features,
+          source,
+          configuration,
+        );
+        if (problem) throw new FatalError(problem);
+      }
+      validateConfiguration(configuration);
       if (source.validateConfig) await raceSignal(source.validateConfig(), signal);
       await raceSignal(source.ping(), signal);
-      if (job.doc.job_type === "access_control") {
-        throw new FatalError(
-          `Access-control syncs are not supported by service type ${serviceType}`,
-        );
-      }
       const run = this.#deps.runContentSync ?? runContentSync;
       const sync = run({
         job,

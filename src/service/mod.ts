@@ -16,4 +16,5 @@ export * from "./cluster_gate.ts";
 export * from "./error_budget.ts";
 export * from "./execution_service.ts";
 export * from "./job_runner.ts";
+export * from "./license.ts";
 export * from "./scheduling_service.ts";

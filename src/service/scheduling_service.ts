@@ -38,9 +38,7 @@ import {
   validateConfiguration,
 } from "../source/mod.ts";
 import { createLimiter, validateFiltering } from "../sync/mod.ts";
-
-/** Licenses that allow access-control syncs. */
-export const PLATINUM_LICENSES: readonly string[] = ["platinum", "enterprise", "trial"];
+import { readPlatinumLicenseProblem } from "./license.ts";
 
 /** What the scheduling service needs. */
 export interface SchedulingDeps {
@@ -446,20 +444,17 @@ export class SchedulingService {
 
   async #platinum(log: Logger): Promise<boolean> {
     try {
-      const response = await this.#deps.client.license.get();
-      const type = response.license?.type ?? "basic";
-      const ok = PLATINUM_LICENSES.includes(type) && response.license?.status === "active";
-      if (!ok) {
-        this.#once(
-          "license",
-          type,
-          () =>
-            log.error(
-              `Minimum required Elasticsearch license: 'platinum'. Actual license: '${type}'. Skipping access control sync scheduling.`,
-            ),
-        );
+      const problem = await readPlatinumLicenseProblem(this.#deps.client);
+      if (problem === undefined) {
+        this.#reported.delete("license");
+        return true;
       }
-      return ok;
+      this.#once(
+        "license",
+        problem,
+        () => log.error(`${problem} Skipping access control sync scheduling.`),
+      );
+      return false;
     } catch (error) {
       if (classifyError(error) === "retriable") throw error;
       log.warning(`Cannot read the Elasticsearch license: ${errorMessage(error)}`);

@@ -12,6 +12,7 @@ import type {
   ConfigurationSpec,
   DataSource,
   DocItem,
+  Document,
   Filtering,
   IncrementalItem,
   SourceConfiguration,
@@ -41,8 +42,9 @@ export function standaloneContext(overrides: Partial<SourceContext> = {}): Sourc
 /**
  * Base class of a data source. Subclasses override `getDefaultConfiguration()`, `ping()` and
  * `getDocs()`, and optionally `changed()`, `getDocsIncrementally()` (update `this.cursor`
- * while yielding), `validateConfig()`, `validateAdvancedRules()` and `close()`. Extending it is
- * optional: the framework checks the contract structurally.
+ * while yielding), `getAccessControl()` (document-level security), `validateConfig()`,
+ * `validateAdvancedRules()` and `close()`. Extending it is optional: the framework checks the
+ * contract structurally.
  *
  * The constructor receives the connector's configuration with every `value` coerced to its
  * field type, and must not do I/O.
@@ -90,6 +92,53 @@ export class BaseDataSource implements DataSource {
 
   /** Streams the changes since `cursor`; declare it in a subclass to support incremental sync. */
   getDocsIncrementally?(cursor: unknown, filtering?: Filtering): AsyncIterable<IncrementalItem>;
+
+  /**
+   * Streams one access-control document per user for an access-control sync; declare it in a
+   * subclass (with `static features = { documentLevelSecurity: true }`) to support
+   * document-level security. Content documents then list who may see them in
+   * `_allow_access_control` (identity strings such as `"email:ada@example.com"`).
+   *
+   * @example
+   * ```ts
+   * import {
+   *   accessControlQuery,
+   *   BaseDataSource,
+   *   type DocItem,
+   *   type Document,
+   *   prefixIdentity,
+   * } from "./mod.ts";
+   *
+   * const USERS = [{ id: "u1", email: "ada@example.com", groups: ["admins"] }];
+   *
+   * class TeamDataSource extends BaseDataSource {
+   *   static override features = { documentLevelSecurity: true };
+   *   override async ping(): Promise<void> {}
+   *   override async *getDocs(): AsyncGenerator<DocItem> {
+   *     yield { _id: "d1", title: "Roadmap", _allow_access_control: ["group:admins"] };
+   *   }
+   *   override async *getAccessControl(): AsyncGenerator<Document> {
+   *     for (const user of USERS) {
+   *       const identities = [
+   *         prefixIdentity("email", user.email),
+   *         ...user.groups.map((group) => prefixIdentity("group", group)),
+   *       ];
+   *       yield {
+   *         _id: user.id,
+   *         identity: { email: user.email },
+   *         created_at: "2024-01-01T00:00:00Z",
+   *         ...accessControlQuery(identities),
+   *       };
+   *     }
+   *   }
+   * }
+   *
+   * const users: Document[] = [];
+   * for await (const user of new TeamDataSource({}).getAccessControl()) users.push(user);
+   * if (users[0]?._id !== "u1") throw new Error();
+   * ```
+   */
+  getAccessControl?(): AsyncIterable<Document>;
 
   constructor(configuration: SourceConfiguration, context?: SourceContext) {
     this.configuration = configuration ?? {};

@@ -10,7 +10,8 @@ import type { DataSource, DataSourceClass, SourceContext } from "./types.ts";
 /**
  * Coerces the stored configuration (Kibana's field objects, or a plain key → value map) with
  * the class schema, registers sensitive values for redaction, constructs the source and checks
- * that the instance has `ping()` and `getDocs()`. Field validation is separate
+ * that the instance has `ping()` and `getDocs()` (and `getAccessControl()` when the class
+ * declares `features.documentLevelSecurity`). Field validation is separate
  * (`validateConfiguration`), as in Elastic's framework where it runs before ping and sync.
  *
  * @example
@@ -36,7 +37,10 @@ export function createSource(
   const configuration = toSourceConfiguration(storedConfiguration, cls);
   sensitiveValues(configuration);
   const source = new cls(configuration, context);
-  const missing = (["ping", "getDocs"] as const).filter(
+  const required = cls.features?.documentLevelSecurity
+    ? ["ping", "getDocs", "getAccessControl"] as const
+    : ["ping", "getDocs"] as const;
+  const missing = required.filter(
     (member) => typeof (source as unknown as Record<string, unknown>)?.[member] !== "function",
   );
   if (missing.length > 0) {

@@ -32,6 +32,7 @@
  * @module
  */
 export * from "./types.ts";
+export * from "./access_control.ts";
 export * from "./base_data_source.ts";
 export * from "./builtin_sources.ts";
 export * from "./configuration.ts";

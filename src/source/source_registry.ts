@@ -122,7 +122,8 @@ function describe(value: unknown): string {
 /**
  * What is wrong with a value that should be a data source class: undefined when it follows the
  * contract (a constructor with static `getDefaultConfiguration()` and instance `getDocs()` and
- * `ping()`), else a short problem text. No base class is required.
+ * `ping()`, plus `getAccessControl()` when it declares `features.documentLevelSecurity`), else a
+ * short problem text. No base class is required.
  *
  * @example
  * ```ts
@@ -132,23 +133,37 @@ function describe(value: unknown): string {
  *   async ping() {}
  *   async *getDocs() {}
  * }
+ * class NoAcl extends Good {
+ *   static features = { documentLevelSecurity: true };
+ * }
  * if (sourceClassProblem(Good, "Good") !== undefined) throw new Error();
  * if (!sourceClassProblem(42, "x")?.includes("not a class")) throw new Error();
+ * if (!sourceClassProblem(NoAcl, "NoAcl")?.includes("getAccessControl()")) throw new Error();
  * ```
  */
 export function sourceClassProblem(value: unknown, name: string): string | undefined {
   if (kindOf(value) !== "class") {
     return `export "${name}" is not a class (it is ${describe(value)})`;
   }
-  const cls = value as { getDefaultConfiguration?: unknown; prototype: Record<string, unknown> };
+  const cls = value as {
+    getDefaultConfiguration?: unknown;
+    features?: { documentLevelSecurity?: unknown };
+    prototype: Record<string, unknown>;
+  };
   const missing: string[] = [];
   if (typeof cls.getDefaultConfiguration !== "function") {
     missing.push("static getDefaultConfiguration()");
   }
   if (typeof cls.prototype.getDocs !== "function") missing.push("getDocs()");
   if (typeof cls.prototype.ping !== "function") missing.push("ping()");
-  if (missing.length === 0) return undefined;
-  return `export "${name}" is not a data source class: it lacks ${missing.join(", ")}`;
+  if (missing.length > 0) {
+    return `export "${name}" is not a data source class: it lacks ${missing.join(", ")}`;
+  }
+  // The connector would advertise document-level security that no access-control sync can serve.
+  if (cls.features?.documentLevelSecurity && typeof cls.prototype.getAccessControl !== "function") {
+    return `export "${name}" declares features.documentLevelSecurity but lacks getAccessControl()`;
+  }
+  return undefined;
 }
 
 /** First line of a message, trimmed: loader errors can span several lines. */

@@ -81,6 +81,18 @@ Deno.test("sourceClassProblem checks the contract structurally", () => {
     sourceClassProblem(class {}, "Empty"),
     'export "Empty" is not a data source class: it lacks static getDefaultConfiguration(), getDocs(), ping()',
   );
+  // Declaring document-level security takes getAccessControl(); a DLS class with it is fine.
+  class DeclaresDls extends Good {
+    static features = { documentLevelSecurity: true };
+  }
+  assert.equal(
+    sourceClassProblem(DeclaresDls, "DeclaresDls"),
+    'export "DeclaresDls" declares features.documentLevelSecurity but lacks getAccessControl()',
+  );
+  class ServesDls extends DeclaresDls {
+    async *getAccessControl() {}
+  }
+  assert.equal(sourceClassProblem(ServesDls, "ServesDls"), undefined);
   // A plain function (like an npm package's default export) is no source either.
   assert.match(
     sourceClassProblem(function isNumber() {}, "default")!,

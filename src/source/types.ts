@@ -87,6 +87,22 @@ export type SyncOperation = "index" | "update" | "delete";
 /** What `getDocsIncrementally()` yields: `[document, lazyDownload, operation]`. */
 export type IncrementalItem = readonly [Document, LazyDownload | null | undefined, SyncOperation];
 
+/**
+ * An access-control document (spec §5.6): one per user of the backend, written by an
+ * access-control sync into the connector's `.search-acl-filter-<index>` index. `_id` is the
+ * user's id; `identity` describes the user; `query` holds the document-level-security query
+ * (see `accessControlQuery()`) that search applications apply for this user. `_timestamp` and
+ * `created_at` (ISO-8601) are optional; any other field is stored as given.
+ */
+export interface AccessControlDocument extends Document {
+  /** What identifies the user, e.g. `{ email: "...", username: "..." }`. */
+  identity?: Record<string, unknown>;
+  /** `{ template: { source, params: { access_control: [identities] } } }`. */
+  query?: Record<string, unknown>;
+  /** When the user was created in the backend (mapped as `date` in the ACL index). */
+  created_at?: string;
+}
+
 /** A basic sync rule (spec §5.7). */
 export interface BasicRule {
   id: string;
@@ -148,6 +164,26 @@ export interface DataSource {
   changed?(cursor?: unknown): Promise<boolean>;
   /** Streams the changes since `cursor` (incremental sync). */
   getDocsIncrementally?(cursor: unknown, filtering?: Filtering): AsyncIterable<IncrementalItem>;
+  /**
+   * Streams the access-control documents (one per user, see {@linkcode AccessControlDocument})
+   * of an access-control sync; needed for document-level security. The sync writes exactly
+   * these into `.search-acl-filter-<index>` and deletes the documents it did not yield.
+   *
+   * @example
+   * ```ts
+   * import { accessControlQuery, type DataSource, type Document } from "./mod.ts";
+   * const source: DataSource = {
+   *   ping: () => Promise.resolve(),
+   *   async *getDocs() {},
+   *   async *getAccessControl(): AsyncGenerator<Document> {
+   *     const identities = ["email:ada@example.com", "group:admins"];
+   *     yield { _id: "ada", identity: { email: "ada@example.com" }, ...accessControlQuery(identities) };
+   *   },
+   * };
+   * for await (const user of source.getAccessControl!()) if (user._id !== "ada") throw new Error();
+   * ```
+   */
+  getAccessControl?(): AsyncIterable<Document>;
   /** The cursor to store after a completed sync. */
   syncCursor?(): unknown;
   /** Source-specific checks beyond the framework's field validation; throws with a message. */

@@ -1,6 +1,8 @@
 /**
- * The content index a sync writes to (spec §5.1-§5.2): created when missing, never dropped or
- * recreated; an alias is accepted and resolved; the job-stamp field is mapped as `keyword`.
+ * The index a sync writes to (spec §5.1-§5.2, §1): created when missing, never dropped or
+ * recreated; an alias is accepted and resolved; the job-stamp field is mapped as `keyword`. Content
+ * indices and access-control indices (`.search-acl-filter-<index>`) differ only in what a new one
+ * is created with.
  *
  * Creation: Elastic's 9.x framework sends a plain `PUT <index>` and relies on cluster defaults
  * (the 8.x language analyzers are gone). We do the same but add a minimal explicit mapping, so
@@ -9,6 +11,10 @@
  * control fields are not indexed (the pipeline removes them; without one they would cost
  * indexing work for nothing). Everything else stays dynamic, and index templates matching the
  * name still apply.
+ *
+ * An access-control index is created as Elasticsearch's `search-acl-filter` template defines it
+ * (hidden, 1 shard, 1 replica, `dynamic: false` with `created_at: date`) plus the job stamp, which
+ * the stale-document scan of the full sync needs.
  *
  * @module
  */
@@ -35,6 +41,35 @@ export const CONTENT_INDEX_MAPPINGS = {
   },
 } as const;
 
+/** Settings of an access-control index the service creates (Elastic's `search-acl-filter`). */
+export const ACCESS_CONTROL_INDEX_SETTINGS = {
+  index: { hidden: true, number_of_shards: 1, number_of_replicas: 1 },
+} as const;
+
+/** Mappings of an access-control index the service creates: Elastic's, plus the job stamp. */
+export const ACCESS_CONTROL_INDEX_MAPPINGS = {
+  dynamic: false,
+  properties: {
+    created_at: { type: "date" },
+    [SYNC_JOB_STAMP_FIELD]: STAMP_MAPPING,
+  },
+} as const;
+
+/** What a missing index is created with. */
+interface IndexTemplate {
+  /** Word for log lines ("content index"). */
+  kind: string;
+  settings?: Record<string, unknown>;
+  mappings: Record<string, unknown>;
+}
+
+const CONTENT_INDEX: IndexTemplate = { kind: "content index", mappings: CONTENT_INDEX_MAPPINGS };
+const ACCESS_CONTROL_INDEX: IndexTemplate = {
+  kind: "access-control index",
+  settings: ACCESS_CONTROL_INDEX_SETTINGS,
+  mappings: ACCESS_CONTROL_INDEX_MAPPINGS,
+};
+
 /** What {@linkcode ensureContentIndex} found or made. */
 export interface ContentIndexInfo {
   /** The name the connector gives (index or alias); bulk requests go there. */
@@ -55,10 +90,37 @@ export interface ContentIndexInfo {
  * const info = await ensureContentIndex(client, "search-docs", logger);
  * ```
  */
-export async function ensureContentIndex(
+export function ensureContentIndex(
   client: Client,
   indexName: string,
   logger: Logger,
+): Promise<ContentIndexInfo> {
+  return ensureIndex(client, indexName, logger, CONTENT_INDEX);
+}
+
+/**
+ * Makes sure the access-control index `.search-acl-filter-<index>` of an access-control sync
+ * exists and can carry the job stamp, as {@linkcode ensureContentIndex} does for content
+ * indices; a missing one is created hidden, with {@linkcode ACCESS_CONTROL_INDEX_MAPPINGS}.
+ *
+ * @example
+ * ```ts ignore
+ * const info = await ensureAccessControlIndex(client, ".search-acl-filter-search-docs", logger);
+ * ```
+ */
+export function ensureAccessControlIndex(
+  client: Client,
+  indexName: string,
+  logger: Logger,
+): Promise<ContentIndexInfo> {
+  return ensureIndex(client, indexName, logger, ACCESS_CONTROL_INDEX);
+}
+
+async function ensureIndex(
+  client: Client,
+  indexName: string,
+  logger: Logger,
+  template: IndexTemplate,
 ): Promise<ContentIndexInfo> {
   const existing = await client.indices.get(
     { index: indexName, ignore_unavailable: true, allow_no_indices: true, features: ["mappings"] },
@@ -69,9 +131,13 @@ export async function ensureContentIndex(
   let indices = Object.keys(existing);
   let created = false;
   if (indices.length === 0) {
-    logger.info(`Creating content index: ${indexName}`);
+    logger.info(`Creating ${template.kind}: ${indexName}`);
     try {
-      await client.indices.create({ index: indexName, mappings: CONTENT_INDEX_MAPPINGS });
+      await client.indices.create({
+        index: indexName,
+        mappings: template.mappings,
+        ...(template.settings ? { settings: template.settings } : {}),
+      });
       created = true;
     } catch (error) {
       // Another process may have created it in between: that is fine, anything else is not.
@@ -86,7 +152,7 @@ export async function ensureContentIndex(
       );
     }
   } else if (!(indexName in existing)) {
-    logger.debug(`Content index ${indexName} is an alias of ${indices.join(", ")}`);
+    logger.debug(`The ${template.kind} ${indexName} is an alias of ${indices.join(", ")}`);
   }
   if (!created) await ensureStampMapping(client, indexName, indices);
   return { name: indexName, indices, created };

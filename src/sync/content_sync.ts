@@ -1,6 +1,9 @@
 /**
- * A content sync (full or incremental) from a source into the content index (spec §5). The data
- * path is drawn in `mod.ts`; this module wires its stages together.
+ * A sync job's data path (spec §5): a content sync (full or incremental) from a source into the
+ * content index, or an access-control sync (§5.4, §5.6) of the source's `getAccessControl()`
+ * documents into `.search-acl-filter-<index>`, which runs as a full sync without sync rules,
+ * pipeline or downloads. The data path is drawn in `mod.ts`; this module wires its stages
+ * together.
  *
  * @module
  */
@@ -9,6 +12,7 @@ import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
 import { raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { JobConnectorSnapshot, PipelineSettings } from "../protocol/types.ts";
+import { ACCESS_CONTROL_INDEX_PREFIX } from "../protocol/types.ts";
 import { DEFAULT_SOURCE_FEATURES, splitDocItem, splitIncrementalItem } from "../source/mod.ts";
 import type {
   DataSource,
@@ -28,7 +32,7 @@ import {
   stampOperation,
   updateOperation,
 } from "./bulk_sink.ts";
-import { ensureContentIndex, pipelineExists } from "./content_index.ts";
+import { ensureAccessControlIndex, ensureContentIndex, pipelineExists } from "./content_index.ts";
 import {
   documentId,
   resolvePipelineSettings,
@@ -148,7 +152,7 @@ class Extractor {
   readonly #downloads: Limiter;
   readonly #pendingDownloads = new Map<string, Promise<void>>();
   readonly #rules: SyncRulesEngine | undefined;
-  readonly #pipeline: PipelineSettings;
+  readonly #pipeline: PipelineSettings | null;
   readonly #extract: boolean;
   readonly #maxTextBytes: number;
   readonly #lastProgress = { at: Date.now() };
@@ -162,7 +166,8 @@ class Extractor {
       index: string;
       queue: BoundedQueue<BulkOperation>;
       rules: SyncRulesEngine | undefined;
-      pipeline: PipelineSettings;
+      /** Settings whose control fields go into each document; null: none (access control). */
+      pipeline: PipelineSettings | null;
       extract: boolean;
       monitor: ErrorMonitor;
       /** Ids whose previous version must survive the stale scan (failed re-index). */
@@ -211,9 +216,11 @@ class Extractor {
     const body: Record<string, unknown> = Object.isExtensible(doc) ? doc : { ...doc };
     body._id = undefined;
     body.id = id;
-    body._extract_binary_content = this.#pipeline.extract_binary_content;
-    body._reduce_whitespace = this.#pipeline.reduce_whitespace;
-    body._run_ml_inference = this.#pipeline.run_ml_inference;
+    if (this.#pipeline) {
+      body._extract_binary_content = this.#pipeline.extract_binary_content;
+      body._reduce_whitespace = this.#pipeline.reduce_whitespace;
+      body._run_ml_inference = this.#pipeline.run_ml_inference;
+    }
     if (this.#rules && !this.#rules.shouldIngest(body)) {
       stats.skipped_document_count++;
       return undefined;
@@ -381,6 +388,23 @@ async function produceFull(
   await extractor.drain();
 }
 
+/** Runs the producer side for an access-control sync: every user document, indexed. */
+async function produceAccessControl(extractor: Extractor, source: DataSource): Promise<void> {
+  const { stats, signal } = extractor.ctx;
+  await forEachItem(source.getAccessControl!(), signal, (doc) => {
+    stats.yielded_document_count++;
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+      throw new TypeError(
+        `getAccessControl() yielded ${
+          Array.isArray(doc) ? "an array" : typeof doc
+        } instead of an access-control document`,
+      );
+    }
+    const pending = extractor.shape(doc, undefined, "index");
+    return pending ? extractor.emit(pending) : undefined;
+  });
+}
+
 /** Runs the producer side for a source-driven incremental sync. */
 async function produceIncremental(
   extractor: Extractor,
@@ -400,11 +424,13 @@ async function produceIncremental(
 }
 
 /**
- * Runs a content sync job (spec §5): `full` indexes everything the source yields and then
- * deletes what it did not write; `incremental` applies the source's operations since the stored
- * cursor (or, for sources without `getDocsIncrementally`, a full pass that skips documents
- * whose `_timestamp` did not change). `req.stats` is updated in place as items succeed. On
- * abort the sync stops promptly and throws the signal's reason.
+ * Runs a sync job (spec §5): `full` indexes everything the source yields and then deletes what it
+ * did not write; `incremental` applies the source's operations since the stored cursor (or, for
+ * sources without `getDocsIncrementally`, a full pass that skips documents whose `_timestamp`
+ * did not change); `access_control` is a full sync of `getAccessControl()` into the job's
+ * `.search-acl-filter-<index>` (created hidden when missing), without `changed()`, sync rules,
+ * ingest pipeline or downloads, and returns no cursor. `req.stats` is updated in place as items
+ * succeed. On abort the sync stops promptly and throws the signal's reason.
  *
  * @example
  * ```ts ignore
@@ -428,33 +454,61 @@ export async function runContentSync(req: ContentSyncRequest): Promise<ContentSy
   }
 }
 
-async function syncContent(
-  req: ContentSyncRequest,
-  controller: AbortController,
-): Promise<ContentSyncResult> {
-  const { job, source, sourceClass, client, logger, stats } = req;
-  const signal = controller.signal;
-  const connector = job.doc.connector;
-  const jobType = job.doc.job_type ?? "full";
-  if (jobType !== "full" && jobType !== "incremental") {
-    throw new FatalError(`Cannot run job ${job.id} as a content sync: its type is ${jobType}`);
+/** How the documents of a job are shaped and where they go. */
+interface SyncPlan {
+  rules: SyncRulesEngine | undefined;
+  filtering: Filtering;
+  /** Control fields for each document; null for access-control documents. */
+  pipeline: PipelineSettings | null;
+  /** `pipeline=` of the bulk requests; undefined: none. */
+  pipelineName: string | undefined;
+  extract: boolean;
+}
+
+/**
+ * Checks an access-control job and prepares its index. A job whose index is not an ACL index is
+ * refused: its full-sync deletes would empty a content index.
+ */
+async function planAccessControl(req: ContentSyncRequest, index: string): Promise<SyncPlan> {
+  const connector = req.job.doc.connector;
+  if (!index.startsWith(ACCESS_CONTROL_INDEX_PREFIX)) {
+    throw new FatalError(
+      `Cannot run access-control sync of connector ${connector.id}: its index ${index} does not start with ${ACCESS_CONTROL_INDEX_PREFIX}`,
+    );
   }
-  const index = indexNameOf(connector);
+  if (typeof req.source.getAccessControl !== "function") {
+    throw new FatalError(
+      `Cannot run access-control sync of connector ${connector.id}: service type ${connector.service_type} has no getAccessControl()`,
+    );
+  }
+  await ensureAccessControlIndex(req.client, index, req.logger);
+  return {
+    rules: undefined,
+    filtering: resolveFiltering(null),
+    pipeline: null,
+    pipelineName: undefined,
+    extract: false,
+  };
+}
+
+/**
+ * Checks a content job (incremental support, sync rules) and prepares its index and pipeline;
+ * undefined when the source's `changed()` says there is nothing to do.
+ */
+async function planContent(
+  req: ContentSyncRequest,
+  index: string,
+  signal: AbortSignal,
+): Promise<SyncPlan | undefined> {
+  const { job, source, sourceClass, client, logger } = req;
+  const connector = job.doc.connector;
   const features: SourceFeatures = { ...DEFAULT_SOURCE_FEATURES, ...(sourceClass.features ?? {}) };
-  if (jobType === "incremental" && !features.incrementalSync) {
+  if (job.doc.job_type === "incremental" && !features.incrementalSync) {
     throw new FatalError(`Connector ${connector.id} does not support incremental sync.`);
   }
-  const cursorOf = () => (source.syncCursor ? source.syncCursor() : undefined);
-
   if (source.changed && !(await raceSignal(source.changed(), signal))) {
     logger.info("No change in remote source, skipping sync");
-    const result: ContentSyncResult = {
-      stats,
-      totalDocumentCount: await countDocuments(client, index, signal),
-    };
-    const cursor = cursorOf();
-    if (cursor !== undefined) result.syncCursor = cursor;
-    return result;
+    return undefined;
   }
 
   const filtering = resolveFiltering(connector.filtering);
@@ -485,6 +539,38 @@ async function syncContent(
   const textExtractionService = (connector.configuration as Record<string, { value?: unknown }>)
     ?.use_text_extraction_service?.value === true;
   const extract = pipeline.extract_binary_content || textExtractionService;
+  return { rules, filtering, pipeline, pipelineName, extract };
+}
+
+async function syncContent(
+  req: ContentSyncRequest,
+  controller: AbortController,
+): Promise<ContentSyncResult> {
+  const { job, source, client, logger, stats } = req;
+  const signal = controller.signal;
+  const connector = job.doc.connector;
+  const jobType = job.doc.job_type ?? "full";
+  if (jobType !== "full" && jobType !== "incremental" && jobType !== "access_control") {
+    throw new FatalError(`Cannot run job ${job.id}: unknown job type ${jobType}`);
+  }
+  const index = indexNameOf(connector);
+  const accessControl = jobType === "access_control";
+  // The cursor belongs to content syncs; an access-control sync never moves it.
+  const cursorOf = () => (!accessControl && source.syncCursor ? source.syncCursor() : undefined);
+
+  const plan = accessControl
+    ? await planAccessControl(req, index)
+    : await planContent(req, index, signal);
+  if (!plan) {
+    const result: ContentSyncResult = {
+      stats,
+      totalDocumentCount: await countDocuments(client, index, signal),
+    };
+    const cursor = cursorOf();
+    if (cursor !== undefined) result.syncCursor = cursor;
+    return result;
+  }
+  const { rules, filtering, pipeline, pipelineName, extract } = plan;
 
   const monitor = new ErrorMonitor(req.bulk.error_monitor);
   const keep = new Set<string>();
@@ -548,7 +634,9 @@ async function syncContent(
       monitor,
       keep,
     });
-    if (sourceDriven) {
+    if (accessControl) {
+      await produceAccessControl(extractor, source);
+    } else if (sourceDriven) {
       await produceIncremental(extractor, source, connector.sync_cursor ?? null, filtering);
     } else {
       await produceFull(extractor, source, filtering, incremental);

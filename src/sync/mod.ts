@@ -22,6 +22,10 @@
  *
  *  full sync, after the source ended:  refresh → point-in-time scan of docs whose
  *  _sync_job_id ≠ this job → bulk deletes through the same sink  (no id map in memory)
+ *
+ *  access-control sync: source.getAccessControl() → the same path as a full sync, into the
+ *  job's .search-acl-filter-<index> (hidden; created when missing) without sync rules, control
+ *  fields, pipeline or downloads
  * ```
  *
  * Memory is bounded by the queue, `max_concurrency` batches in flight, `concurrent_downloads`
@@ -40,7 +44,13 @@
  * @module
  */
 export { resolveFiltering, runContentSync } from "./content_sync.ts";
-export { ensureContentIndex, pipelineExists } from "./content_index.ts";
+export {
+  ACCESS_CONTROL_INDEX_MAPPINGS,
+  ACCESS_CONTROL_INDEX_SETTINGS,
+  ensureAccessControlIndex,
+  ensureContentIndex,
+  pipelineExists,
+} from "./content_index.ts";
 export type { ContentIndexInfo } from "./content_index.ts";
 export { createLimiter } from "./limiter.ts";
 export type { Limiter } from "./limiter.ts";

@@ -26,7 +26,7 @@ export interface SyncStats {
   skipped_document_count: number;
 }
 
-/** Everything a content sync needs. */
+/** Everything a sync needs (content, or access control: `job.doc.job_type` decides). */
 export interface ContentSyncRequest {
   /** The claimed job (its connector snapshot names index, pipeline, filtering, cursor). */
   job: SyncJob;
