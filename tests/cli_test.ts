@@ -11,7 +11,11 @@ Deno.test("--help prints the usage block and exits 0", async () => {
   const { code, stdout } = await runCli(["--help"]);
   assert.equal(code, 0);
   assert.match(stdout, /^usage: elastic-ingest/);
-  assert.match(stdout, /--action \{poll,list\}/);
+  assert.match(
+    stdout,
+    /--action \{poll,schedule,sync_content,sync_access_control,cleanup,list,config\}/,
+  );
+  assert.match(stdout, /--service-type SERVICE_TYPE/);
   assert.match(stdout, /-c, --config-file CONFIG_FILE/);
 });
 
@@ -45,6 +49,18 @@ Deno.test("config errors exit 1 with the file, position and key path", async () 
       /elasticsearch\.password is still the placeholder "changeme"/,
     ],
     ["connectors:\n  - service_type: dir\n", /connectors\[0\]\.connector_id is required/],
+    [
+      "service:\n  service_types: dir\n",
+      /:2:18: service\.service_types must be a list of strings, got string "dir"/,
+    ],
+    [
+      "service:\n  service_types: [dir, 3]\n",
+      /service\.service_types\[1\] must be a string, got number 3/,
+    ],
+    [
+      "service:\n  worker_mode: true\n",
+      /service\.worker_mode is true but service\.service_types is empty/,
+    ],
   ];
   for (const [text, expected] of cases) {
     const file = await configFile(text);

@@ -5,6 +5,8 @@ import { parseCliArgs } from "./args.ts";
 Deno.test("parseCliArgs: defaults", () => {
   const o = parseCliArgs([]);
   assert.equal(o.action, "poll");
+  assert.deepEqual(o.services, ["schedule", "sync_content", "sync_access_control", "cleanup"]);
+  assert.equal(o.serviceType, undefined);
   assert.equal(o.configFile, "config.yml");
   assert.equal(o.configFileGiven, false);
   assert.equal(o.logFormat, "text");
@@ -38,4 +40,70 @@ Deno.test("parseCliArgs: management commands keep their own flags", () => {
   assert.deepEqual(o.command, ["job", "start"]);
   assert.deepEqual(o.rest, ["-i", "abc", "--type", "full", "--json"]);
   assert.equal(o.configFile, "k.yml");
+});
+
+const ALL = ["schedule", "sync_content", "sync_access_control", "cleanup"];
+
+Deno.test("parseCliArgs: --action may be repeated to pick services (8.14+ style)", () => {
+  const two = parseCliArgs(["--action", "schedule", "--action", "cleanup"]);
+  assert.equal(two.action, "poll");
+  assert.deepEqual(two.services, ["schedule", "cleanup"]);
+  // Order and repeats do not matter; the services come in their fixed order.
+  assert.deepEqual(
+    parseCliArgs([
+      "--action=sync_access_control",
+      "--action",
+      "sync_content",
+      "--action",
+      "sync_content",
+    ])
+      .services,
+    ["sync_content", "sync_access_control"],
+  );
+  assert.deepEqual(parseCliArgs(["--action", "sync_content"]).services, ["sync_content"]);
+  assert.deepEqual(parseCliArgs(["--action", "SCHEDULE"]).services, ["schedule"]);
+  assert.deepEqual(parseCliArgs(["--action", "poll"]).services, ALL);
+  assert.deepEqual(parseCliArgs(["--action", "poll", "--action", "cleanup"]).services, ALL);
+  assert.deepEqual(parseCliArgs(["--action", "list", "--action", "list"]).action, "list");
+  assert.deepEqual(parseCliArgs(["--action", "list"]).services, []);
+});
+
+Deno.test("parseCliArgs: several values after one --action (8.12-8.13 style)", () => {
+  const o = parseCliArgs(["--action", "schedule", "cleanup", "-c", "x.yml"]);
+  assert.deepEqual(o.services, ["schedule", "cleanup"]);
+  assert.deepEqual(o.command, []);
+  assert.equal(o.configFile, "x.yml");
+});
+
+Deno.test("parseCliArgs: --action config --service-type", () => {
+  const o = parseCliArgs(["--action", "config", "--service-type", "dir"]);
+  assert.equal(o.action, "config");
+  assert.equal(o.serviceType, "dir");
+  assert.deepEqual(o.services, []);
+  assert.equal(parseCliArgs(["--service-type=s3", "--action", "config"]).serviceType, "s3");
+  // After a management command the flag is the command's.
+  const create = parseCliArgs(["connector", "create", "--service-type", "dir"]);
+  assert.deepEqual(create.rest, ["--service-type", "dir"]);
+  assert.equal(create.serviceType, undefined);
+});
+
+Deno.test("parseCliArgs: bad --action combinations are usage errors naming the flag", () => {
+  const usage = (argv: string[], expected: RegExp) =>
+    assert.throws(() => parseCliArgs(argv), (e: Error) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, expected);
+      return true;
+    });
+  usage(["--action", "list", "--action", "schedule"], /--action: 'list' cannot be combined/);
+  usage(["--action", "poll", "--action", "list"], /--action: 'list' cannot be combined.*'poll'/);
+  usage(
+    ["--action", "config", "--action", "cleanup", "--service-type", "dir"],
+    /--action: 'config' cannot be combined.*'cleanup'/,
+  );
+  usage(["--action", "list", "--action", "config"], /--action: 'list' cannot be combined/);
+  usage(["--action", "schedule", "--action", "execute"], /--action: invalid choice: 'execute'/);
+  usage(["--action", "config"], /--service-type is required with --action config/);
+  usage(["--action", "schedule", "--service-type", "dir"], /--service-type: only used with/);
+  usage(["--action"], /--action needs a value/);
+  usage(["--action", "config", "--service-type"], /--service-type needs a value/);
 });

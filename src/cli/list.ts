@@ -1,6 +1,6 @@
 /**
  * `--action list`: the configured sources and, when Elasticsearch answers, each owned
- * connector: id, name, service type, index, status, last sync status and time, and the next
+ * connector (those under `connectors:`, then those of `service.service_types`): id, name, service type, index, status, last sync status and time, and the next
  * scheduled run.
  *
  * @module
@@ -8,9 +8,11 @@
 import { dirname } from "node:path";
 import { createEsClient, describeFailure } from "../es/mod.ts";
 import { statusOf } from "../errors/mod.ts";
+import { ConnectorRepository } from "../protocol/mod.ts";
 import { CONNECTORS_INDEX } from "../protocol/types.ts";
 import type { ConnectorDoc } from "../protocol/types.ts";
 import { nextScheduledRun } from "../service/scheduling_service.ts";
+import { ownsAnyConnector } from "../service/owned_connectors.ts";
 import { SourceRegistry } from "../source/mod.ts";
 import { permissionFlagsFor } from "../source/permissions.ts";
 import type { CliContext } from "./main.ts";
@@ -89,7 +91,8 @@ export async function listAction({ config, print, logger }: CliContext): Promise
     print(`- ${type}: ${fqn} (${loaded})`);
   }
   const ids = config.connectors.map((c) => c.connector_id);
-  if (ids.length === 0) {
+  const serviceTypes = config.service.service_types;
+  if (!ownsAnyConnector(config)) {
     print(`Least-privilege flags: ${permissionFlagsFor(config).join(" ")}`);
     print("No connectors configured.");
     return 0;
@@ -99,10 +102,22 @@ export async function listAction({ config, print, logger }: CliContext): Promise
   const client = createEsClient(config.elasticsearch, { logger, maxRetries: 0 });
   try {
     const found = new Map<string, ConnectorDoc>();
+    // Worker mode: the connectors of the service types, found the way the service finds them.
+    const byType: string[] = [];
     try {
-      const response = await client.mget<ConnectorDoc>({ index: CONNECTORS_INDEX, ids });
-      for (const entry of response.docs) {
-        if ("found" in entry && entry.found && entry._source) found.set(entry._id, entry._source);
+      if (ids.length > 0) {
+        const response = await client.mget<ConnectorDoc>({ index: CONNECTORS_INDEX, ids });
+        for (const entry of response.docs) {
+          if ("found" in entry && entry.found && entry._source) found.set(entry._id, entry._source);
+        }
+      }
+      if (serviceTypes.length > 0) {
+        const owned = await new ConnectorRepository(client, { logger }).listOwned([], serviceTypes);
+        for (const connector of owned) {
+          if (found.has(connector.id)) continue;
+          found.set(connector.id, connector.doc);
+          byType.push(connector.id);
+        }
       }
     } catch (error) {
       // No connectors index yet: every connector is simply not found.
@@ -110,7 +125,7 @@ export async function listAction({ config, print, logger }: CliContext): Promise
     }
     const rows: string[][] = [];
     const missing: string[] = [];
-    for (const id of ids) {
+    for (const id of [...ids, ...byType]) {
       const doc = found.get(id);
       if (doc) rows.push(connectorRow(id, doc));
       else missing.push(id);
@@ -122,6 +137,9 @@ export async function listAction({ config, print, logger }: CliContext): Promise
     }
     print("Connectors:");
     if (rows.length > 0) print(formatTable(COLUMNS, rows));
+    if (serviceTypes.length > 0 && byType.length === 0) {
+      print(`No other connectors of service type ${serviceTypes.join(", ")} found`);
+    }
     for (const id of missing) {
       print(`${id}: not found in ${CONNECTORS_INDEX} (create it in Kibana)`);
     }
@@ -132,6 +150,9 @@ export async function listAction({ config, print, logger }: CliContext): Promise
       })`,
     );
     for (const id of ids) print(`- ${id}`);
+    if (serviceTypes.length > 0) {
+      print(`- every connector of service type ${serviceTypes.join(", ")}`);
+    }
   } finally {
     await client.close();
   }

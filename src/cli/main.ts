@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { loadConfig } from "../config/mod.ts";
+import { defaultConfig, loadConfig } from "../config/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { classifyError, ConfigError, errorMessage, FatalError, UsageError } from "../errors/mod.ts";
 import { SERVICE_VERSION } from "../es/mod.ts";
@@ -12,6 +12,7 @@ import type { Logger, LogSink } from "../log/mod.ts";
 import { createLogger, ecsSink, redact, stderrWriter, textSink } from "../log/mod.ts";
 import { parseCliArgs, USAGE } from "./args.ts";
 import type { CliOptions } from "./args.ts";
+import { configAction } from "./config.ts";
 import { listAction } from "./list.ts";
 import { pollAction } from "./poll.ts";
 
@@ -73,6 +74,7 @@ export async function main(
       return await runCommand(context);
     }
     if (options.action === "list") return await listAction(context);
+    if (options.action === "config") return await configAction(context);
     return await pollAction(context);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -96,6 +98,8 @@ async function readConfig(options: CliOptions): Promise<Config> {
       await Deno.stat(options.configFile);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
+        // Printing a built-in source's schema needs no config file (nor Elasticsearch).
+        if (options.action === "config") return defaultConfig();
         throw new ConfigError(
           `Cannot read config file ${options.configFile}: no such file (pass -c/--config-file FILE)`,
         );

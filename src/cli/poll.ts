@@ -1,5 +1,6 @@
 /**
- * `--action poll`: connect, run the preflight, and serve connectors until SIGINT/SIGTERM.
+ * `--action poll` (or any of `schedule`, `sync_content`, `sync_access_control`, `cleanup`):
+ * connect, run the preflight, and run the selected services until SIGINT/SIGTERM.
  *
  * @module
  */
@@ -31,7 +32,11 @@ export async function pollAction(context: CliContext): Promise<number> {
   const handlers = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
   for (const [name, handler] of handlers) Deno.addSignalListener(name, handler);
   try {
-    await runService(context.config, { logger: context.logger, signal: controller.signal });
+    await runService(context.config, {
+      logger: context.logger,
+      signal: controller.signal,
+      services: context.options.services,
+    });
     return 0;
   } catch (error) {
     // A signal during the preflight or a retry wait is a clean shutdown, not a failure.

@@ -83,6 +83,13 @@ export interface ServiceConfig {
   preflight_idle: number;
   progress_interval: number;
   log_level: LogLevel;
+  /**
+   * Worker mode (spec §4.2): the process also owns every connector of these service types that
+   * is not native and not soft-deleted, besides those listed under `connectors`.
+   */
+  service_types: string[];
+  /** Elastic's `service.worker_mode`: true requires `service_types`. */
+  worker_mode: boolean;
 }
 
 /** One connector this process serves. */
@@ -106,7 +113,15 @@ export interface Config {
   warnings: string[];
 }
 
-type FieldType = "string" | "number" | "integer" | "boolean" | "duration" | "map" | "level";
+type FieldType =
+  | "string"
+  | "number"
+  | "integer"
+  | "boolean"
+  | "duration"
+  | "map"
+  | "level"
+  | "strings";
 type Schema = { [key: string]: FieldType | Schema };
 
 const ERROR_MONITOR_SCHEMA: Schema = {
@@ -171,6 +186,8 @@ const SCHEMA: Schema = {
     preflight_idle: "duration",
     progress_interval: "duration",
     log_level: "level",
+    service_types: "strings",
+    worker_mode: "boolean",
   },
   connector_id: "string",
   service_type: "string",
@@ -454,6 +471,15 @@ function checkValue(value: unknown, type: FieldType, path: string, at: string): 
       if (!level) throw fail("one of DEBUG, INFO, WARNING, ERROR, CRITICAL");
       return level;
     }
+    case "strings": {
+      if (!Array.isArray(value)) throw fail("a list of strings");
+      return value.map((item, i) => {
+        if (typeof item !== "string") {
+          throw new ConfigError(`${at}: ${path}[${i}] must be a string, got ${describe(item)}`);
+        }
+        return checkValue(item, "string", `${path}[${i}]`, at) as string;
+      });
+    }
     case "map": {
       if (!isPlainObject(value)) throw fail("a mapping");
       for (const [k, v] of Object.entries(value)) {
@@ -644,7 +670,16 @@ function build(
     preflight_idle: pick(svc, "preflight_idle", D.DEFAULT_PREFLIGHT_IDLE),
     progress_interval: pick(svc, "progress_interval", D.DEFAULT_PROGRESS_INTERVAL),
     log_level: pick(svc, "log_level", D.DEFAULT_LOG_LEVEL as LogLevel),
+    service_types: [...new Set(pick(svc, "service_types", D.DEFAULT_SERVICE_TYPES))],
+    worker_mode: pick(svc, "worker_mode", D.DEFAULT_WORKER_MODE),
   };
+  if (service.worker_mode && service.service_types.length === 0) {
+    throw new ConfigError(
+      `${file}${
+        where("service.worker_mode")
+      }: service.worker_mode is true but service.service_types is empty; list the service types to serve`,
+    );
+  }
   for (const key of ["max_concurrent_content_syncs", "max_concurrent_scheduling_tasks"] as const) {
     if (service[key] < 1) {
       throw new ConfigError(`${file}${where(`service.${key}`)}: service.${key} must be 1 or more`);

@@ -90,6 +90,10 @@ export const DEFAULT_JOB_CHECK_INTERVAL = 5;
 export const DEFAULT_PREFLIGHT_MAX_ATTEMPTS = 10;
 /** Seconds between those attempts. */
 export const DEFAULT_PREFLIGHT_IDLE = 30;
+/** Service types whose every (non-native, not deleted) connector a process owns: none. */
+export const DEFAULT_SERVICE_TYPES: readonly string[] = [];
+/** Elastic's switch that makes `service.service_types` mandatory (it adds nothing else here). */
+export const DEFAULT_WORKER_MODE = false;
 /** Log level of the service. */
 export const DEFAULT_LOG_LEVEL = "INFO";
 /** The config file the CLI reads when `-c` is not given. */

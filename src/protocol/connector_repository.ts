@@ -15,6 +15,8 @@ import { CONNECTORS_INDEX, laneOf, TERMINAL_JOB_STATUSES } from "./types.ts";
 
 /** Attempts of an optimistic-concurrency update before giving up (Elastic's value). */
 export const CONCURRENCY_RETRIES = 3;
+/** Connectors one process owns by service type at most (a search page; Elasticsearch's window). */
+export const MAX_OWNED_CONNECTORS = 10_000;
 /** `retry_on_conflict` of unguarded partial updates. */
 export const RETRY_ON_CONFLICT = 3;
 
@@ -158,26 +160,49 @@ export class ConnectorRepository {
   }
 
   /**
-   * The connectors among `ids` that exist and are not soft-deleted (`deleted: true`), in the
-   * order of `ids`.
+   * The connectors a process owns (spec §4.2): those among `ids`, and every connector whose
+   * `service_type` is in `serviceTypes` and whose `is_native` is not true (worker mode); none
+   * soft-deleted (`deleted: true`). Listed connectors come first in the order of `ids`, then the
+   * others by id. At most {@linkcode MAX_OWNED_CONNECTORS} by service type.
    */
-  async listOwned(ids: readonly string[]): Promise<Connector[]> {
-    if (ids.length === 0) return [];
+  async listOwned(
+    ids: readonly string[],
+    serviceTypes: readonly string[] = [],
+  ): Promise<Connector[]> {
+    if (ids.length === 0 && serviceTypes.length === 0) return [];
+    const groups: Record<string, unknown>[] = [];
+    if (ids.length > 0) groups.push({ ids: { values: [...ids] } });
+    if (serviceTypes.length > 0) {
+      groups.push({
+        bool: {
+          filter: [{ terms: { service_type: [...serviceTypes] } }],
+          must_not: [{ term: { is_native: true } }],
+        },
+      });
+    }
     const response = await this.#client.search<ConnectorDoc>({
       index: this.#index,
-      size: ids.length,
+      size: serviceTypes.length > 0 ? MAX_OWNED_CONNECTORS : ids.length,
       seq_no_primary_term: true,
       query: {
         bool: {
-          filter: [{ ids: { values: [...ids] } }],
+          filter: [{ bool: { should: groups, minimum_should_match: 1 } }],
           must_not: [{ term: { deleted: true } }],
         },
       },
     });
-    const byId = new Map(
-      response.hits.hits.map((hit) => [hit._id!, toConnector(hit as Hit<ConnectorDoc>)]),
-    );
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    const hits = response.hits.hits;
+    if (serviceTypes.length > 0 && hits.length >= MAX_OWNED_CONNECTORS) {
+      this.#logger.warning(
+        `More than ${MAX_OWNED_CONNECTORS} connectors match service.service_types; serving the first ${MAX_OWNED_CONNECTORS}`,
+      );
+    }
+    const byId = new Map(hits.map((hit) => [hit._id!, toConnector(hit as Hit<ConnectorDoc>)]));
+    const listed = ids.flatMap((id) => byId.get(id) ?? []);
+    const listedIds = new Set(ids);
+    const others = [...byId.values()].filter((c) => !listedIds.has(c.id))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...listed, ...others];
   }
 
   /**

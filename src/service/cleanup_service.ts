@@ -11,12 +11,14 @@ import type { Config } from "../config/mod.ts";
 import { classifyError, errorMessage } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type {
+  Connector,
   ConnectorDoc,
   ConnectorRepository,
   SyncJobRepository,
   SyncLane,
 } from "../protocol/mod.ts";
 import { isVersionConflict, LANE_JOB_TYPES, laneFields } from "../protocol/mod.ts";
+import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";
 
 /** Start of the message of a job that stopped reporting (Elastic's wording). */
 export const IDLE_JOB_ERROR = "The job has not seen any update for some time.";
@@ -84,8 +86,11 @@ export class CleanupService {
   /** One cleanup pass. */
   async round(): Promise<void> {
     await this.#orphaned();
-    await this.#idle();
-    await this.#staleLanes();
+    const owned = ownsAnyConnector(this.#deps.config)
+      ? await listOwnedConnectors(this.#deps.connectors, this.#deps.config)
+      : [];
+    await this.#idle(owned);
+    await this.#staleLanes(owned);
   }
 
   /** Marks one job `error` unless it changed since it was listed. True when written. */
@@ -113,9 +118,15 @@ export class CleanupService {
     if (marked > 0) logger.info(`Marked ${marked} orphaned job(s) as error`);
   }
 
-  async #idle(): Promise<void> {
+  async #idle(owned: readonly Connector[]): Promise<void> {
     const { config, jobs, connectors, logger } = this.#deps;
-    const ids = config.connectors.map((entry) => entry.connector_id);
+    // Listed ids count even when their connector is gone or soft-deleted: their jobs still die.
+    const ids = [
+      ...new Set([
+        ...config.connectors.map((entry) => entry.connector_id),
+        ...owned.map((c) => c.id),
+      ]),
+    ];
     const idleSeconds = config.service.idle_job_timeout;
     const running = this.#deps.runningJobIds();
     for (const job of await jobs.listIdle(ids, idleSeconds)) {
@@ -143,14 +154,12 @@ export class CleanupService {
     }
   }
 
-  async #staleLanes(): Promise<void> {
+  async #staleLanes(owned: readonly Connector[]): Promise<void> {
     const { config, connectors, jobs, logger } = this.#deps;
-    const ids = config.connectors.map((entry) => entry.connector_id);
-    if (ids.length === 0) return;
     const now = Date.now();
     const timeoutMs = config.service.idle_job_timeout * 1000;
     const seen = new Set<string>();
-    for (const connector of await connectors.listOwned(ids)) {
+    for (const connector of owned) {
       for (const lane of ["content", "access_control"] as const) {
         const fields = laneFields(lane);
         const key = `${connector.id}:${lane}`;

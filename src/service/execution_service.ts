@@ -24,6 +24,7 @@ import { laneFields } from "../protocol/mod.ts";
 import type { Limiter } from "../sync/mod.ts";
 import { createLimiter } from "../sync/mod.ts";
 import type { JobInterruptedError, JobRunner } from "./job_runner.ts";
+import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";
 
 /** What the execution service needs. */
 export interface ExecutionDeps {
@@ -33,6 +34,11 @@ export interface ExecutionDeps {
   jobs: SyncJobRepository;
   /** Builds the runner of a job (wires clients, registry, hostname). */
   createRunner: (job: SyncJob) => JobRunner;
+  /**
+   * The lanes this process serves (`--action sync_content` / `sync_access_control`); both when
+   * omitted. Jobs of other lanes are left to other processes.
+   */
+  lanes?: ReadonlySet<SyncLane>;
 }
 
 /**
@@ -49,6 +55,7 @@ export interface ExecutionDeps {
 export class ExecutionService {
   readonly #deps: ExecutionDeps;
   readonly #limiters: Record<SyncLane, Limiter>;
+  readonly #lanes: SyncLane[];
   readonly #running = new Map<string, JobRunner>();
   /** Jobs left pending for their license, with the problem last logged for each. */
   readonly #waiting = new Map<string, string>();
@@ -57,6 +64,9 @@ export class ExecutionService {
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
+    this.#lanes = (["content", "access_control"] as const).filter((lane) =>
+      deps.lanes?.has(lane) ?? true
+    );
     const service = deps.config.service;
     this.#limiters = {
       content: createLimiter(Math.max(1, service.max_concurrent_content_syncs)),
@@ -79,17 +89,22 @@ export class ExecutionService {
     return ids;
   }
 
-  /** One polling round over both lanes. */
+  /** The lanes this service starts jobs in. */
+  get lanes(): readonly SyncLane[] {
+    return this.#lanes;
+  }
+
+  /** One polling round over the lanes served. */
   async round(): Promise<void> {
+    if (this.#lanes.length === 0) return;
     const { config, connectors } = this.#deps;
-    const ids = config.connectors.map((entry) => entry.connector_id);
-    if (ids.length === 0) return;
-    const owned = new Map((await connectors.listOwned(ids)).map((c) => [c.id, c]));
+    if (!ownsAnyConnector(config)) return;
+    const owned = new Map((await listOwnedConnectors(connectors, config)).map((c) => [c.id, c]));
     const runnable = [...owned.values()]
       .filter((c) => c.doc.status !== "created" && c.doc.status !== "needs_configuration")
       .map((c) => c.id);
     if (runnable.length === 0) return;
-    for (const lane of ["content", "access_control"] as const) {
+    for (const lane of this.#lanes) {
       await this.#startLane(lane, runnable, owned);
     }
   }

@@ -17,4 +17,6 @@ export * from "./error_budget.ts";
 export * from "./execution_service.ts";
 export * from "./job_runner.ts";
 export * from "./license.ts";
+export * from "./owned_connectors.ts";
 export * from "./scheduling_service.ts";
+export * from "./service_names.ts";

@@ -39,6 +39,7 @@ import {
 } from "../source/mod.ts";
 import { createLimiter, validateFiltering } from "../sync/mod.ts";
 import { readPlatinumLicenseProblem } from "./license.ts";
+import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";
 
 /** What the scheduling service needs. */
 export interface SchedulingDeps {
@@ -161,9 +162,9 @@ export class SchedulingService {
   /** Checks in every owned connector (at most `max_concurrent_scheduling_tasks` at once). */
   async round(): Promise<void> {
     const { config, connectors, logger } = this.#deps;
+    if (!ownsAnyConnector(config)) return;
     const ids = config.connectors.map((entry) => entry.connector_id);
-    if (ids.length === 0) return;
-    const owned = await connectors.listOwned(ids);
+    const owned = await listOwnedConnectors(connectors, config);
     const found = new Set(owned.map((c) => c.id));
     for (const id of ids) {
       if (found.has(id)) this.#reported.delete(`missing:${id}`);

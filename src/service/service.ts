@@ -1,11 +1,12 @@
 /**
  * {@linkcode runService}: the connector service (`--action poll`, spec §4). Preflight (cluster,
- * system indices), then three loops in one process: scheduling and check-in every
- * `service.idling`, job execution every `service.idling`, cleanup every
- * `service.job_cleanup_interval`. The loops pause together while Elasticsearch is unreachable
- * and resume by themselves; a loop that keeps failing otherwise (`service.max_errors` within
- * `service.max_errors_span`) stops the process. On shutdown running jobs are suspended and their
- * connectors' lanes released.
+ * system indices), then the selected loops in one process (all by default; `--action schedule`,
+ * `sync_content`, `sync_access_control`, `cleanup` pick some): scheduling and check-in every
+ * `service.idling`, job execution (content and/or access-control lane) every `service.idling`,
+ * cleanup every `service.job_cleanup_interval`. The loops pause together while Elasticsearch is
+ * unreachable and resume by themselves; a loop that keeps failing otherwise (`service.max_errors`
+ * within `service.max_errors_span`) stops the process. On shutdown running jobs are suspended and
+ * their connectors' lanes released.
  *
  * @module
  */
@@ -29,6 +30,9 @@ import { ErrorBudget } from "./error_budget.ts";
 import { ExecutionService } from "./execution_service.ts";
 import { JobInterruptedError, JobRunner, ServiceShutdownError } from "./job_runner.ts";
 import { SchedulingService } from "./scheduling_service.ts";
+import { describeOwnership, ownsAnyConnector } from "./owned_connectors.ts";
+import { lanesOf, SERVICE_NAMES } from "./service_names.ts";
+import type { ServiceName } from "./service_names.ts";
 
 /** Milliseconds running jobs get on shutdown to record `suspended` before the process exits. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -38,6 +42,8 @@ export interface ServiceOptions {
   logger: Logger;
   /** Aborting it shuts the service down (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /** The services to run (`--action`); all four when omitted. */
+  services?: readonly ServiceName[];
 }
 
 /**
@@ -144,15 +150,25 @@ export async function runService(config: Config, options: ServiceOptions): Promi
     });
     logger.info(`Connected to Elasticsearch ${info.version} at ${config.elasticsearch.host}`);
     await preflightSystemIndices(client, config, info.major, { logger, signal });
+    const services = SERVICE_NAMES.filter((name) => options.services?.includes(name) ?? true);
+    logger.info(`Running services: ${services.join(", ")}`);
 
     const hostname = serviceHostname();
-    const ids = config.connectors.map((entry) => entry.connector_id);
-    if (ids.length === 0) {
-      logger.warning(`No connectors configured in ${config.file}: add them under "connectors:"`);
+    if (!ownsAnyConnector(config)) {
+      logger.warning(
+        `No connectors configured in ${config.file}: add them under "connectors:" (or list service types under "service.service_types:")`,
+      );
     } else {
-      logger.info(`Serving ${ids.length} connector(s) on ${hostname}: ${ids.join(", ")}`);
+      logger.info(`Serving ${describeOwnership(config)} on ${hostname}`);
     }
     const registry = new SourceRegistry(config.sources, { baseDir: dirname(config.file), logger });
+    for (const type of config.service.service_types) {
+      if (registry.fqn(type) === undefined) {
+        logger.warning(
+          `service.service_types lists ${type}, which is not under "sources:" in ${config.file}: its connectors will be set to error`,
+        );
+      }
+    }
     // One pool for the whole process, so CPU-heavy source work never exceeds the machine's cores.
     const pool = new WorkerPool({ logger });
     workers = pool;
@@ -183,11 +199,13 @@ export async function runService(config: Config, options: ServiceOptions): Promi
         host: config.elasticsearch.host,
       },
     );
+    const lanes = lanesOf(services);
     const executor = new ExecutionService({
       config,
       logger,
       connectors,
       jobs,
+      lanes,
       createRunner: (job) =>
         new JobRunner(job, {
           config,
@@ -254,9 +272,13 @@ export async function runService(config: Config, options: ServiceOptions): Promi
     });
     let fatal: unknown;
     const loops = [
-      loop("scheduling", config.service.idling, () => scheduler.round()),
-      loop("execution", config.service.idling, () => executor.round()),
-      loop("cleanup", config.service.job_cleanup_interval, () => cleanup.round()),
+      ...(services.includes("schedule")
+        ? [loop("scheduling", config.service.idling, () => scheduler.round())]
+        : []),
+      ...(lanes.size > 0 ? [loop("execution", config.service.idling, () => executor.round())] : []),
+      ...(services.includes("cleanup")
+        ? [loop("cleanup", config.service.job_cleanup_interval, () => cleanup.round())]
+        : []),
     ].map((running) =>
       running.catch((error) => {
         fatal ??= error;
