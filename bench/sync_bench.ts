@@ -41,6 +41,8 @@ const MATCHED_CHUNK_MAX_MEM_SIZE = 16;
 const DEFAULT_ROUNDS = 2;
 /** Raw loads add the fields the engine adds (control fields, job stamp): BENCH_RAW_SHAPED=1. */
 const SHAPED = Deno.env.get("BENCH_RAW_SHAPED") === "1";
+/** V8 flags of every child unless `--v8-flags` says otherwise: those `deno task start` runs with. */
+const DEFAULT_BENCH_V8_FLAGS = "--max-semi-space-size=2";
 /** Documents of the warm-up load that precedes the measured ones. */
 const WARMUP_DOCS = 20_000;
 
@@ -352,7 +354,8 @@ async function main(): Promise<void> {
 
   const url = values.es ?? await esUrlOrStack();
   const client = clientFor(url);
-  const v8Flags = values["v8-flags"];
+  // `--v8-flags=` (empty) measures with V8's defaults.
+  const v8Flags = values["v8-flags"] ?? DEFAULT_BENCH_V8_FLAGS;
   const prefix = `bench-${Date.now().toString(36)}`;
   const calibrateDocs = Math.min(docs, Number(values.calibrate ?? DEFAULT_CALIBRATION_DOCS));
   const configs = (values.raw ?? DEFAULT_RAW_CONFIGS).split(",").map((c) => {
