@@ -1,7 +1,7 @@
 /**
  * `--action list`: the configured sources and, when Elasticsearch answers, each owned
- * connector (those under `connectors:`, then those of `service.service_types`): id, name, service type, index, status, last sync status and time, and the next
- * scheduled run.
+ * connector (those under `connectors:`, then those of `service.service_types`): id, name,
+ * service type, index, status, last sync status and time, and the next scheduled run.
  *
  * @module
  */
