@@ -63,6 +63,7 @@ export const USAGE = `usage: elastic-ingest [-h] [--action ACTION [--action ACTI
                       [--log-level {DEBUG,INFO,WARNING,ERROR,CRITICAL}] [--debug]
                       [--filebeat | --log-format {text,json}] [--version]
        elastic-ingest <connector|job|index> <command> [options]   (see COMMAND --help)
+       elastic-ingest <demo|status> [options]
 
 Connectors for Deno: serves Elastic connectors driven by Kibana.
 
@@ -96,6 +97,8 @@ management commands:
   job {start,list,show,cancel}
   index {list,clean,delete}
   demo                  run the quickstart: a dir connector over the sample folder
+  status [--all]        cluster, connectors, running and pending jobs in one screen;
+                        exit 3 when a connector is in error or a running job is stuck
 `;
 
 /**

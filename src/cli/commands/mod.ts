@@ -4,12 +4,14 @@
  * ```text
  * connector create|list|show|delete     job start|list|show|cancel
  * index list|clean|delete               demo
+ * status
  * ```
  *
  * Text tables by default, `--json` for scripts, `COMMAND --help` for each. Exit codes: 0
  * success, 2 usage (unknown command or flag, missing required flag; the message names it),
- * 1 runtime (unknown connector id or service type, unreachable cluster, failed job). Input is
- * checked before anything is written.
+ * 1 runtime (unknown connector id or service type, unreachable cluster, failed job), and for
+ * `status` only 3 unhealthy (a connector in error or a running job without heartbeat). Input
+ * is checked before anything is written.
  *
  * @module
  */
@@ -47,6 +49,7 @@ import {
   jobShow,
   jobStart,
 } from "./job.ts";
+import { STATUS, statusCommand } from "./status.ts";
 
 /** A runnable command. */
 export interface Command {
@@ -56,7 +59,7 @@ export interface Command {
   promptsForRequired?: boolean;
 }
 
-/** Every management command by group and name (`demo` has the empty name). */
+/** Every management command by group and name (`demo` and `status` have the empty name). */
 export const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
   connector: {
     create: { spec: CONNECTOR_CREATE, run: connectorCreate, promptsForRequired: true },
@@ -77,6 +80,7 @@ export const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>
     delete: { spec: INDEX_DELETE, run: indexDelete },
   },
   demo: { "": { spec: DEMO, run: demoCommand } },
+  status: { "": { spec: STATUS, run: statusCommand } },
 };
 
 const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
