@@ -5,11 +5,11 @@
  * Assertions look at this test's own connectors only: the shared cluster holds others.
  */
 import assert from "node:assert/strict";
-import { esUrl, REPO_ROOT, runCli, uniqueName } from "./_helpers.ts";
+import { esUrl, runCli, uniqueName } from "./_helpers.ts";
 import type { CliResult } from "./_helpers.ts";
 import { createConnectorDoc, type Doc, Kibana } from "./fixtures/kibana.ts";
+import { writeServiceConfig } from "./fixtures/protocol_setup.ts";
 
-const TEST_SOURCE = `${REPO_ROOT}tests/fixtures/sources/test_source.ts:TestDataSource`;
 const SECRET = "s3cret-status-value";
 const LONG_ERROR = `Cannot connect to the source: ${"the server said no ".repeat(12)}END-OF-ERROR`;
 
@@ -23,29 +23,15 @@ interface Options {
   host?: string;
 }
 
-async function writeConfig(options: Options): Promise<string> {
-  const file = await Deno.makeTempFile({ prefix: "cli-status-", suffix: ".yml" });
-  const lines = [
-    "elasticsearch:",
-    `  host: ${options.host ?? esUrl()}`,
-    "  max_wait_duration: 5",
-    "service:",
-    "  heartbeat: 300",
-    "  idling: 30",
-    "  idle_job_timeout: 300",
-    ...(options.serviceTypes?.length
-      ? [`  service_types: [${options.serviceTypes.join(", ")}]`]
-      : []),
-    "sources:",
-    `  test: ${TEST_SOURCE}`,
-  ];
-  if (!options.ids?.length) lines.push("connectors: []");
-  else {
-    lines.push("connectors:");
-    for (const id of options.ids) lines.push(`  - connector_id: ${id}`, "    service_type: test");
-  }
-  await Deno.writeTextFile(file, lines.join("\n") + "\n");
-  return file;
+/** A config with the service's default heartbeat and idling, so the status thresholds are real. */
+function writeConfig(options: Options): Promise<string> {
+  return writeServiceConfig({
+    connectors: (options.ids ?? []).map((id) => ({ id, serviceType: "test" })),
+    ...(options.serviceTypes ? { serviceTypes: options.serviceTypes } : {}),
+    ...(options.host ? { esHost: options.host } : {}),
+    maxWaitDuration: 5,
+    service: { heartbeat: 300, idling: 30, idle_job_timeout: 300 },
+  });
 }
 
 function parseJson<T = Doc>(result: CliResult): T {

@@ -142,12 +142,11 @@ Deno.test("worker mode: service.service_types owns every connector of those type
     service_type: type,
     is_native: true,
   });
-  const base = await writeServiceConfig({ connectors: [] });
-  const text = (await Deno.readTextFile(base))
-    .replace(/^connectors:\n/m, "")
-    .replace(/^service:\n/m, `service:\n  service_types: [${type}]\n`)
-    .replace(/^sources:\n/m, `sources:\n  ${type}: "${TEST_SOURCE_FQN}"\n`);
-  await Deno.writeTextFile(base, text);
+  const base = await writeServiceConfig({
+    serviceTypes: [type],
+    sources: { [type]: TEST_SOURCE_FQN },
+  });
+  const text = await Deno.readTextFile(base);
   assert.ok(!/^connectors:/m.test(text), text);
 
   const jobs = await Promise.all(

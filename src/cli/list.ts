@@ -7,12 +7,11 @@
  */
 import { dirname } from "node:path";
 import { createEsClient, describeFailure } from "../es/mod.ts";
-import { statusOf } from "../errors/mod.ts";
 import { ConnectorRepository } from "../protocol/mod.ts";
 import { CONNECTORS_INDEX } from "../protocol/types.ts";
 import type { ConnectorDoc } from "../protocol/types.ts";
 import { nextScheduledRun } from "../service/scheduling_service.ts";
-import { ownsAnyConnector } from "../service/owned_connectors.ts";
+import { findOwnedConnectors, ownsAnyConnector } from "../service/owned_connectors.ts";
 import { SourceRegistry } from "../source/mod.ts";
 import { permissionFlagsFor } from "../source/permissions.ts";
 import type { CliContext } from "./main.ts";
@@ -101,43 +100,22 @@ export async function listAction({ config, print, logger }: CliContext): Promise
   const read: string[] = [];
   const client = createEsClient(config.elasticsearch, { logger, maxRetries: 0 });
   try {
-    const found = new Map<string, ConnectorDoc>();
-    // Worker mode: the connectors of the service types, found the way the service finds them.
-    const byType: string[] = [];
-    try {
-      if (ids.length > 0) {
-        const response = await client.mget<ConnectorDoc>({ index: CONNECTORS_INDEX, ids });
-        for (const entry of response.docs) {
-          if ("found" in entry && entry.found && entry._source) found.set(entry._id, entry._source);
-        }
-      }
-      if (serviceTypes.length > 0) {
-        const owned = await new ConnectorRepository(client, { logger }).listOwned([], serviceTypes);
-        for (const connector of owned) {
-          if (found.has(connector.id)) continue;
-          found.set(connector.id, connector.doc);
-          byType.push(connector.id);
-        }
-      }
-    } catch (error) {
-      // No connectors index yet: every connector is simply not found.
-      if (statusOf(error) !== 404) throw error;
-    }
+    const repository = new ConnectorRepository(client, { logger });
+    const { connectors: owned, missing } = await findOwnedConnectors(repository, config);
     const rows: string[][] = [];
-    const missing: string[] = [];
-    for (const id of [...ids, ...byType]) {
-      const doc = found.get(id);
-      if (doc) rows.push(connectorRow(id, doc));
-      else missing.push(id);
-      const directory = (doc?.configuration as Record<string, { value?: unknown }> | undefined)
+    for (const { id, doc } of owned) {
+      rows.push(connectorRow(id, doc));
+      const directory = (doc.configuration as Record<string, { value?: unknown }> | undefined)
         ?.directory?.value;
-      if (doc?.service_type === "dir" && typeof directory === "string" && directory) {
+      if (doc.service_type === "dir" && typeof directory === "string" && directory) {
         read.push(directory);
       }
     }
+    // Worker mode: connectors found by their service type, beyond those listed by id.
+    const byType = owned.length - (ids.length - missing.length);
     print("Connectors:");
     if (rows.length > 0) print(formatTable(COLUMNS, rows));
-    if (serviceTypes.length > 0 && byType.length === 0) {
+    if (serviceTypes.length > 0 && byType === 0) {
       print(`No other connectors of service type ${serviceTypes.join(", ")} found`);
     }
     for (const id of missing) {

@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import type { Connector, ConnectorRepository } from "../protocol/mod.ts";
+import { isNotFound } from "../protocol/mod.ts";
 
 /**
  * True when the config gives the process any connector to own.
@@ -68,4 +69,31 @@ export function listOwnedConnectors(
     config.connectors.map((entry) => entry.connector_id),
     config.service.service_types,
   );
+}
+
+/**
+ * {@linkcode listOwnedConnectors} for the views (`--action list`, `status`): also the ids under
+ * `connectors:` that have no live document. A missing connectors index reads as none found.
+ *
+ * @example
+ * ```ts ignore
+ * import { findOwnedConnectors } from "./owned_connectors.ts";
+ * const { connectors: owned, missing } = await findOwnedConnectors(connectors, config);
+ * for (const id of missing) console.log(`${id}: not found`);
+ * ```
+ */
+export async function findOwnedConnectors(
+  connectors: ConnectorRepository,
+  config: Config,
+): Promise<{ connectors: Connector[]; missing: string[] }> {
+  const ids = config.connectors.map((entry) => entry.connector_id);
+  let owned: Connector[];
+  try {
+    owned = ownsAnyConnector(config) ? await listOwnedConnectors(connectors, config) : [];
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    owned = [];
+  }
+  const found = new Set(owned.map((c) => c.id));
+  return { connectors: owned, missing: ids.filter((id) => !found.has(id)) };
 }

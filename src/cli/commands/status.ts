@@ -10,13 +10,14 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../../config/mod.ts";
-import { FatalError, statusOf } from "../../errors/mod.ts";
+import { errorMessage, FatalError } from "../../errors/mod.ts";
+import { redact } from "../../log/mod.ts";
 import type { ClusterInfo } from "../../es/mod.ts";
-import { AdminRepository, ConnectorRepository, laneOf } from "../../protocol/mod.ts";
+import { AdminRepository, ConnectorRepository, isNotFound, laneOf } from "../../protocol/mod.ts";
 import type { Connector, JobStatus, SyncJobDoc } from "../../protocol/mod.ts";
 import { CONNECTORS_INDEX, JOBS_INDEX } from "../../protocol/types.ts";
 import type { JobType, SyncLane } from "../../protocol/types.ts";
-import { listOwnedConnectors, ownsAnyConnector } from "../../service/owned_connectors.ts";
+import { findOwnedConnectors } from "../../service/owned_connectors.ts";
 import { nextScheduledRun } from "../../service/scheduling_service.ts";
 import { formatCount } from "../progress.ts";
 import type { CommandEnv } from "./_env.ts";
@@ -626,10 +627,6 @@ export function formatStatusText(report: StatusReport, configFile: string): stri
   return out.join("\n");
 }
 
-function isIndexMissing(error: unknown): boolean {
-  return statusOf(error) === 404;
-}
-
 /** Whether each system index (alias or concrete index) exists; two HEAD requests. */
 async function readSystemIndices(client: Client): Promise<Record<string, boolean>> {
   const names = [CONNECTORS_INDEX, JOBS_INDEX];
@@ -684,7 +681,7 @@ async function readJobs(
       },
     } as never);
   } catch (error) {
-    if (isIndexMissing(error)) return { running: [], pending };
+    if (isNotFound(error)) return { running: [], pending };
     throw error;
   }
   const aggregations = response.aggregations as Buckets | undefined;
@@ -702,23 +699,10 @@ async function readConnectors(
   env: CommandEnv,
   all: boolean,
 ): Promise<{ connectors: Connector[]; missing: string[] }> {
-  const config = env.context.config;
   const client = env.client();
-  try {
-    if (all) return { connectors: await new AdminRepository(client).listConnectors(), missing: [] };
-    if (!ownsAnyConnector(config)) return { connectors: [], missing: [] };
-    const connectors = await listOwnedConnectors(
-      new ConnectorRepository(client, { logger: env.context.logger }),
-      config,
-    );
-    const found = new Set(connectors.map((c) => c.id));
-    const missing = config.connectors.map((entry) => entry.connector_id)
-      .filter((id) => !found.has(id));
-    return { connectors, missing };
-  } catch (error) {
-    if (!isIndexMissing(error)) throw error;
-    return { connectors: [], missing: config.connectors.map((entry) => entry.connector_id) };
-  }
+  if (all) return { connectors: await new AdminRepository(client).listConnectors(), missing: [] };
+  const repository = new ConnectorRepository(client, { logger: env.context.logger });
+  return await findOwnedConnectors(repository, env.context.config);
 }
 
 /**
@@ -745,7 +729,8 @@ export async function statusCommand(env: CommandEnv, parsed: ParsedCommand): Pro
         cluster: {
           url: displayUrl(env.host),
           reachable: false,
-          error: error instanceof Error ? error.message : String(error),
+          // The client may echo the host with its credentials: secrets never reach output.
+          error: redact(errorMessage(error)),
         },
         exit_code: 1,
       });
