@@ -90,6 +90,16 @@ export interface ServiceConfig {
   service_types: string[];
   /** Elastic's `service.worker_mode`: true requires `service_types`. */
   worker_mode: boolean;
+  /**
+   * Mass-deletion guard: a full sync whose source yields nothing may empty a non-empty index
+   * only when this is true.
+   */
+  allow_empty_full_sync: boolean;
+  /**
+   * Opt-in mass-deletion guard: the largest fraction (0-1) of the documents an index held at
+   * the start of a full sync that the sync may delete; null: no limit.
+   */
+  max_deletion_ratio: number | null;
 }
 
 /** One connector this process serves. */
@@ -98,6 +108,10 @@ export interface ConnectorEntry {
   service_type?: string;
   /** Per-connector API key used for that connector's content writes. */
   api_key?: string;
+  /** Overrides `service.allow_empty_full_sync` for this connector. */
+  allow_empty_full_sync?: boolean;
+  /** Overrides `service.max_deletion_ratio` for this connector (null: no limit). */
+  max_deletion_ratio?: number | null;
 }
 
 /** The whole, validated configuration. */
@@ -188,6 +202,8 @@ const SCHEMA: Schema = {
     log_level: "level",
     service_types: "strings",
     worker_mode: "boolean",
+    allow_empty_full_sync: "boolean",
+    max_deletion_ratio: "number",
   },
   connector_id: "string",
   service_type: "string",
@@ -495,6 +511,20 @@ function checkValue(value: unknown, type: FieldType, path: string, at: string): 
   }
 }
 
+const CONNECTOR_KEYS = [
+  "connector_id",
+  "service_type",
+  "api_key",
+  "allow_empty_full_sync",
+  "max_deletion_ratio",
+];
+
+function checkRatio(value: unknown, path: string, at: string): number {
+  const n = checkValue(value, "number", path, at) as number;
+  if (n > 1) throw new ConfigError(`${at}: ${path} must be between 0 and 1, got ${n}`);
+  return n;
+}
+
 function checkConnectors(
   value: unknown,
   file: string,
@@ -514,12 +544,20 @@ function checkConnectors(
     }
     const out: ConnectorEntry = { connector_id: "" };
     for (const [key, v] of Object.entries(entry)) {
-      if (!["connector_id", "service_type", "api_key"].includes(key)) {
+      if (!CONNECTOR_KEYS.includes(key)) {
         throw new ConfigError(
-          `${at}: ${path}.${key} is not a connector setting (connector_id, service_type, api_key)`,
+          `${at}: ${path}.${key} is not a connector setting (${CONNECTOR_KEYS.join(", ")})`,
         );
       }
       if (v === null || v === undefined) continue;
+      if (key === "allow_empty_full_sync") {
+        out.allow_empty_full_sync = checkValue(v, "boolean", `${path}.${key}`, at) as boolean;
+        continue;
+      }
+      if (key === "max_deletion_ratio") {
+        out.max_deletion_ratio = checkRatio(v, `${path}.${key}`, at);
+        continue;
+      }
       const s = checkValue(v, "string", `${path}.${key}`, at) as string;
       if (key === "api_key") registerSecret(s);
       (out as unknown as Record<string, string>)[key] = s;
@@ -672,7 +710,16 @@ function build(
     log_level: pick(svc, "log_level", D.DEFAULT_LOG_LEVEL as LogLevel),
     service_types: [...new Set(pick(svc, "service_types", D.DEFAULT_SERVICE_TYPES))],
     worker_mode: pick(svc, "worker_mode", D.DEFAULT_WORKER_MODE),
+    allow_empty_full_sync: pick(svc, "allow_empty_full_sync", D.DEFAULT_ALLOW_EMPTY_FULL_SYNC),
+    max_deletion_ratio: pick(svc, "max_deletion_ratio", D.DEFAULT_MAX_DELETION_RATIO),
   };
+  if (service.max_deletion_ratio !== null) {
+    checkRatio(
+      service.max_deletion_ratio,
+      "service.max_deletion_ratio",
+      `${file}${where("service.max_deletion_ratio")}`,
+    );
+  }
   if (service.worker_mode && service.service_types.length === 0) {
     throw new ConfigError(
       `${file}${

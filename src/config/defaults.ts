@@ -94,6 +94,10 @@ export const DEFAULT_PREFLIGHT_IDLE = 30;
 export const DEFAULT_SERVICE_TYPES: readonly string[] = [];
 /** Elastic's switch that makes `service.service_types` mandatory (it adds nothing else here). */
 export const DEFAULT_WORKER_MODE = false;
+/** A full sync whose source yields nothing leaves a non-empty index as it is and fails. */
+export const DEFAULT_ALLOW_EMPTY_FULL_SYNC = false;
+/** No limit on the fraction of an index one full sync may delete (opt-in guard). */
+export const DEFAULT_MAX_DELETION_RATIO: number | null = null;
 /** Log level of the service. */
 export const DEFAULT_LOG_LEVEL = "INFO";
 /** The config file the CLI reads when `-c` is not given. */
