@@ -18,7 +18,9 @@ import type {
 } from "../src/source/types.ts";
 import {
   type ContentSyncResult,
+  type DeletionGuard,
   emptyStats,
+  type PreviousSync,
   runContentSync,
   type SyncStats,
 } from "../src/sync/mod.ts";
@@ -168,6 +170,22 @@ export interface RunSyncOptions {
   stats?: SyncStats;
   maxFileSize?: number;
   jobId?: string;
+  /** The last completed sync the runner found (undefined: none, so `changed()` is not asked). */
+  previousSync?: PreviousSync;
+  /** The mass-deletion guard (default: the engine's). */
+  deletionGuard?: DeletionGuard;
+}
+
+/**
+ * A completed earlier sync whose job had the same snapshot as `job` and left `count` documents:
+ * with it, an unchanged source's `changed()` decides.
+ */
+export function previousSyncOf(job: SyncJob, count: number): PreviousSync {
+  return {
+    jobId: "previous-job",
+    snapshot: structuredClone(job.doc.connector),
+    totalDocumentCount: count,
+  };
 }
 
 /** Runs `runContentSync` with a fake job. */
@@ -189,6 +207,8 @@ export function runSync(options: RunSyncOptions): Promise<ContentSyncResult> {
     logger: options.logger ?? recordingLogger().logger,
     signal: options.signal ?? new AbortController().signal,
     stats: options.stats ?? emptyStats(),
+    ...(options.previousSync ? { previousSync: options.previousSync } : {}),
+    ...(options.deletionGuard ? { deletionGuard: options.deletionGuard } : {}),
   });
 }
 

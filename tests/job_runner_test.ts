@@ -140,3 +140,35 @@ Deno.test("the runner hands sources the process's Worker pool and the connector'
     await client.close();
   }
 });
+
+Deno.test("a cancel requested before the job's final write wins over completed", async () => {
+  const connectorId = uniqueName("conn");
+  const index = uniqueName("search-runner");
+  await createTestConnector(kibana, connectorId, index, {}, { status: "connected" });
+  const jobId = await kibana.startSync(connectorId);
+  const config = defaultConfig();
+  config.elasticsearch.host = esUrl();
+  config.service.job_check_interval = 60; // the runner's own check never sees the cancel
+  const client = createEsClient(config.elasticsearch, { maxRetries: 2 });
+  try {
+    const jobs = new SyncJobRepository(client);
+    const job = await jobs.get(jobId);
+    assert.ok(job, "the job exists");
+    const runner = new JobRunner(job, {
+      ...runnerDeps(config, client, TestDataSource, jobs, jobs),
+      // The user cancels while the last batch is acknowledged; the sync itself completes.
+      runContentSync: async ({ stats }) => {
+        await kibana.cancelJob(jobId);
+        return { stats, totalDocumentCount: 0 };
+      },
+    });
+    assert.equal(await runner.run(), "canceled");
+    const doc = await kibana.getJob(jobId);
+    assert.equal(doc?.status, "canceled");
+    assert.ok(doc?.canceled_at, "canceled_at is set");
+    const connector = await kibana.getConnector(connectorId);
+    assert.equal(connector?.last_sync_status, "canceled");
+  } finally {
+    await client.close();
+  }
+});

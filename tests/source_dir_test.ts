@@ -14,6 +14,7 @@ import { type ContentSyncResult, emptyStats, runContentSync } from "../src/sync/
 import {
   dropIndex,
   makeJob,
+  previousSyncOf,
   readIndex,
   testBulk,
   testClient,
@@ -59,6 +60,8 @@ interface SyncOptions {
   jobType: JobType;
   cursor?: unknown;
   workers?: WorkerPool;
+  /** A completed earlier sync with the same inputs left this many documents. */
+  previousCount?: number;
 }
 
 async function sync(options: SyncOptions): Promise<ContentSyncResult> {
@@ -76,6 +79,9 @@ async function sync(options: SyncOptions): Promise<ContentSyncResult> {
   const job = makeJob(options.index, { jobType: options.jobType, cursor: options.cursor });
   job.doc.connector.service_type = "dir";
   job.doc.connector.configuration = { directory: { value: options.root } } as never;
+  const previous = options.previousCount === undefined
+    ? {}
+    : { previousSync: previousSyncOf(job, options.previousCount) };
   try {
     return await runContentSync({
       job,
@@ -87,6 +93,7 @@ async function sync(options: SyncOptions): Promise<ContentSyncResult> {
       logger,
       signal,
       stats: emptyStats(),
+      ...previous,
     });
   } finally {
     await source.close?.();
@@ -151,7 +158,14 @@ Deno.test({
       assert.ok(JSON.stringify(cursor1).length < 64 * 1024, "the cursor stays small");
 
       // 2. Nothing changed: changed() is false and the job completes without writing.
-      const idle = await sync({ client, index, root, jobType: "full", cursor: cursor1 });
+      const idle = await sync({
+        client,
+        index,
+        root,
+        jobType: "full",
+        cursor: cursor1,
+        previousCount: TOTAL,
+      });
       assert.equal(idle.stats.indexed_document_count, 0);
       assert.equal(idle.stats.deleted_document_count, 0);
       assert.equal(idle.totalDocumentCount, TOTAL);

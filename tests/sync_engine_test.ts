@@ -7,6 +7,8 @@ import {
   dropIndex,
   generate,
   generatedDoc,
+  makeJob,
+  previousSyncOf,
   readIndex,
   recordingLogger,
   runSync,
@@ -208,17 +210,82 @@ Deno.test({
     const client = testClient();
     const index = uniqueIndex("sync-unchanged");
     try {
+      await runSync({ client, index, source: sourceOf(() => generate(10)) });
       let pulled = false;
       const source = sourceOf(async function* () {
         pulled = true;
         yield* generate(10);
       }, { changed: () => Promise.resolve(false), syncCursor: () => ({ at: 1 }) });
-      const result = await runSync({ client, index, source });
+      const previousSync = previousSyncOf(makeJob(index, { filtering: null }), 10);
+      const result = await runSync({ client, index, source, previousSync });
       assert.equal(pulled, false);
       assert.deepEqual(result.stats, emptyStats());
-      assert.equal(result.totalDocumentCount, 0);
+      assert.equal(result.totalDocumentCount, 10);
       assert.deepEqual(result.syncCursor, { at: 1 });
-      assert.equal(await client.indices.exists({ index }), false);
+    } finally {
+      await dropIndex(client, index);
+      await client.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "changed() false does not skip when anything else changed since the last sync",
+  ...opts,
+  fn: async () => {
+    const client = testClient();
+    const index = uniqueIndex("sync-unchanged-inputs");
+    try {
+      const unchanged = () => {
+        const state = { pulled: false };
+        const source = sourceOf(async function* () {
+          state.pulled = true;
+          yield* generate(10);
+        }, { changed: () => Promise.resolve(false) });
+        return { state, source };
+      };
+      const same = makeJob(index, { filtering: null });
+      const cases: [string, () => Promise<unknown>, Parameters<typeof previousSyncOf>][] = [
+        ["no earlier completed sync", () => Promise.resolve(), [same, 10]],
+        ["the index was deleted", () => dropIndex(client, index), [same, 10]],
+        ["the index holds another count", () => Promise.resolve(), [same, 7]],
+        ["the configuration changed", () => Promise.resolve(), [
+          (() => {
+            const job = makeJob(index, { filtering: null });
+            job.doc.connector.configuration = { folder: { value: "/old" } } as never;
+            return job;
+          })(),
+          10,
+        ]],
+        ["the pipeline settings changed", () => Promise.resolve(), [
+          makeJob(index, {
+            filtering: null,
+            pipeline: {
+              name: "search-default-ingestion",
+              extract_binary_content: true,
+              reduce_whitespace: false,
+              run_ml_inference: true,
+            },
+          }),
+          10,
+        ]],
+      ];
+      for (const [name, before, [job, count]] of cases) {
+        await runSync({ client, index, source: sourceOf(() => generate(10)) });
+        await before();
+        const { state, source } = unchanged();
+        const previousSync = name === "no earlier completed sync"
+          ? undefined
+          : previousSyncOf(job, count);
+        const result = await runSync({
+          client,
+          index,
+          source,
+          ...(previousSync ? { previousSync } : {}),
+        });
+        assert.equal(state.pulled, true, name);
+        assert.equal(result.totalDocumentCount, 10, name);
+      }
     } finally {
       await dropIndex(client, index);
       await client.close();

@@ -19,10 +19,8 @@ function segmentSource(segment: string): string {
       out += "[^/]";
     } else if (char === "[") {
       const end = segment.indexOf("]", i + 2);
-      if (end === -1) {
-        out += "\\[";
-        continue;
-      }
+      // A typo here would match nothing, and a full sync would then delete every document.
+      if (end === -1) throw new SyntaxError(`'[' at ${i + 1} of '${segment}' is never closed`);
       let body = segment.slice(i + 1, end);
       const negate = body.startsWith("!") || body.startsWith("^");
       if (negate) body = body.slice(1);
@@ -31,7 +29,9 @@ function segmentSource(segment: string): string {
     } else if (char === "{") {
       braces++;
       out += "(?:";
-    } else if (char === "}" && braces > 0) {
+    } else if (char === "}" && braces === 0) {
+      throw new SyntaxError(`'}' at ${i + 1} of '${segment}' has no opening '{'`);
+    } else if (char === "}") {
       braces--;
       out += ")";
     } else if (char === "," && braces > 0) {
@@ -40,7 +40,8 @@ function segmentSource(segment: string): string {
       out += escape(char);
     }
   }
-  return out + ")".repeat(braces);
+  if (braces > 0) throw new SyntaxError(`'{' in '${segment}' is never closed`);
+  return out;
 }
 
 function escape(char: string): string {
@@ -56,13 +57,17 @@ export interface Glob {
 }
 
 /**
- * Compiles a glob pattern.
+ * Compiles a glob pattern; throws a `SyntaxError` for an unclosed `[` or `{` (or a stray `}`):
+ * such a typo would match nothing.
  *
  * @example
  * ```ts
  * import { compileGlob } from "./_glob.ts";
  * const glob = compileGlob("**\/*.{md,txt}");
  * if (!glob.matches("a.md") || !glob.matches("x/y/b.txt") || glob.matches("c.csv")) throw new Error();
+ * let refused = false;
+ * try { compileGlob("[unclosed"); } catch { refused = true; }
+ * if (!refused) throw new Error("an unclosed bracket must be refused");
  * ```
  */
 export function compileGlob(pattern: string): Glob {

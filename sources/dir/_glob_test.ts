@@ -35,3 +35,10 @@ Deno.test("maxDepth limits the directories worth visiting", () => {
   assert.equal(compileGlob("**/*.md").maxDepth, Infinity);
   assert.equal(compileGlob("").maxDepth, Infinity);
 });
+
+Deno.test("an unclosed class or alternative, or a stray }, is refused", () => {
+  for (const pattern of ["[unclosed", "**/*.[ch", "*.{md,txt", "a}b", "docs/[!x"]) {
+    assert.throws(() => compileGlob(pattern), SyntaxError, pattern);
+  }
+  assert.ok(compileGlob("a\\[b").matches("a[b"), "an escaped bracket is literal");
+});

@@ -25,7 +25,8 @@
  * ```ts
  * import { DirectoryDataSource } from "./mod.ts";
  * import { createSource, splitDocItem, standaloneContext } from "../../src/source/mod.ts";
- * const source = createSource(DirectoryDataSource, {}, standaloneContext());
+ * import { SAMPLE_DIRECTORY } from "./mod.ts";
+ * const source = createSource(DirectoryDataSource, { directory: SAMPLE_DIRECTORY }, standaloneContext());
  * await source.ping();
  * let count = 0;
  * for await (const item of source.getDocs()) if (splitDocItem(item)[0]._id) count++;
@@ -56,7 +57,10 @@ import type {
 import { compileGlob } from "./_glob.ts";
 import type { Glob } from "./_glob.ts";
 
-/** The sample folder shipped with the product: the default `directory`. */
+/**
+ * The sample folder shipped with the product, for the demo and tests. Never a default: a
+ * connector names its folder explicitly.
+ */
 export const SAMPLE_DIRECTORY: string = decodeURIComponent(
   new URL("./sample", import.meta.url).pathname,
 );
@@ -252,9 +256,9 @@ function extensionOf(name: string): string {
  *
  * @example
  * ```ts
- * import { DirectoryDataSource, SAMPLE_DIRECTORY } from "./mod.ts";
+ * import { DirectoryDataSource } from "./mod.ts";
  * const schema = DirectoryDataSource.getDefaultConfiguration();
- * if (schema.directory!.value !== SAMPLE_DIRECTORY) throw new Error();
+ * if (schema.directory!.value !== "") throw new Error("no default folder: it would point at data");
  * ```
  */
 export class DirectoryDataSource extends BaseDataSource {
@@ -267,9 +271,8 @@ export class DirectoryDataSource extends BaseDataSource {
         label: "Directory path",
         order: 1,
         type: "str",
-        value: SAMPLE_DIRECTORY,
-        tooltip:
-          "Absolute path of the directory to index (relative paths resolve against the service's working directory).",
+        value: "",
+        tooltip: "Absolute path of the directory to index, e.g. /srv/documents.",
       },
       pattern: {
         label: "File glob-like pattern",
@@ -277,6 +280,8 @@ export class DirectoryDataSource extends BaseDataSource {
         order: 2,
         type: "str",
         value: DEFAULT_DIR_PATTERN,
+        default_value: DEFAULT_DIR_PATTERN,
+        required: false,
         tooltip:
           "Relative glob: ** spans directories, * and ? stay within a name, {a,b} and [abc] work.",
       },
@@ -301,22 +306,42 @@ export class DirectoryDataSource extends BaseDataSource {
   /** The glob files must match (relative to the directory). */
   readonly pattern: string;
   readonly #glob: Glob | undefined;
-  readonly #globError: string | undefined;
+  /** Why the configuration cannot be used; reported by validateConfig(), ping() and syncs. */
+  readonly #problems: string[] = [];
   readonly #maxTextSize: number;
 
   constructor(configuration: SourceConfiguration, context?: SourceContext) {
     super(configuration, context);
-    const directory = this.value<string>("directory");
-    this.directory = absolute(directory === "" || directory == null ? SAMPLE_DIRECTORY : directory);
-    const pattern = this.value<string>("pattern");
-    this.pattern = pattern === "" || pattern == null ? DEFAULT_DIR_PATTERN : pattern;
-    // The constructor must not throw: a bad pattern is reported by validateConfig() and syncs.
-    try {
-      this.#glob = compileGlob(this.pattern);
-    } catch (error) {
-      this.#globError = `'File glob-like pattern' (pattern) is not a valid glob: ${
-        (error as Error).message
-      }`;
+    // The constructor must not throw: bad values are reported by validateConfig() and syncs.
+    const directory: unknown = this.value("directory");
+    if (typeof directory !== "string" || !directory.startsWith("/")) {
+      this.#problems.push(
+        `'Directory path' (directory) must be an absolute path, got ${
+          directory === "" || directory == null ? "nothing" : JSON.stringify(directory)
+        }`,
+      );
+      this.directory = "";
+    } else {
+      this.directory = absolute(directory);
+    }
+    const pattern: unknown = this.value("pattern");
+    this.pattern = pattern === "" || pattern == null ? DEFAULT_DIR_PATTERN : String(pattern);
+    if (typeof pattern !== "string" && pattern != null) {
+      this.#problems.push(
+        `'File glob-like pattern' (pattern) must be a string, got ${JSON.stringify(pattern)}`,
+      );
+    } else if (this.pattern.startsWith("/") || this.pattern.split("/").includes("..")) {
+      this.#problems.push(
+        `'File glob-like pattern' (pattern) must be relative to the directory and must not contain '..', got '${this.pattern}'`,
+      );
+    } else {
+      try {
+        this.#glob = compileGlob(this.pattern);
+      } catch (error) {
+        this.#problems.push(
+          `'File glob-like pattern' (pattern) is not a valid glob: ${(error as Error).message}`,
+        );
+      }
     }
     const maxText = this.value<number | null>("max_text_size");
     this.#maxTextSize = typeof maxText === "number" && maxText >= 0
@@ -324,22 +349,17 @@ export class DirectoryDataSource extends BaseDataSource {
       : DEFAULT_DIR_MAX_TEXT_SIZE;
   }
 
+  /** Checks the directory path and the pattern; ping() checks that the folder can be read. */
   override validateConfig(): Promise<void> {
-    if (this.#globError) {
-      return Promise.reject(new ConfigurationValidationError([this.#globError]));
-    }
-    if (this.pattern.startsWith("/") || this.pattern.split("/").includes("..")) {
-      return Promise.reject(
-        new ConfigurationValidationError([
-          `'File glob-like pattern' (pattern) must be relative to the directory and must not contain '..', got '${this.pattern}'`,
-        ]),
-      );
+    if (this.#problems.length > 0) {
+      return Promise.reject(new ConfigurationValidationError(this.#problems));
     }
     return Promise.resolve();
   }
 
   /** Fails with a message naming the directory when it is missing, not a directory or unreadable. */
   override async ping(): Promise<void> {
+    await this.validateConfig();
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(this.directory);
@@ -474,7 +494,9 @@ export class DirectoryDataSource extends BaseDataSource {
   /** Streams the paths of matching files (and symbolic links) in listing order. */
   async *#list(): AsyncGenerator<Candidate> {
     const root = this.directory;
-    if (!this.#glob) throw new ConfigurationValidationError([this.#globError ?? "invalid pattern"]);
+    if (!this.#glob || this.#problems.length > 0) {
+      throw new ConfigurationValidationError(this.#problems);
+    }
     const glob: Glob = this.#glob;
     const signal = this.signal;
     const logger = this.logger;

@@ -69,14 +69,27 @@ async function incremental(s: DirectoryDataSource, cursor: unknown) {
   return ops.sort();
 }
 
-Deno.test("schema, features and the default directory", () => {
+Deno.test("schema and features; no default directory", async () => {
   const schema = DirectoryDataSource.getDefaultConfiguration();
-  assert.equal(schema.directory!.value, SAMPLE_DIRECTORY);
+  assert.equal(schema.directory!.value, "", "a default folder would point at data");
   assert.equal(schema.pattern!.value, "**/*");
   assert.equal(featuresOf(DirectoryDataSource).incremental_sync?.enabled, true);
   assert.equal(featuresOf(DirectoryDataSource).sync_rules?.basic?.enabled, true);
-  validateConfiguration(toSourceConfiguration({}, DirectoryDataSource));
-  assert.equal(source({}).directory, SAMPLE_DIRECTORY);
+  assert.throws(
+    () => validateConfiguration(toSourceConfiguration({}, DirectoryDataSource)),
+    /'Directory path' \(directory\) cannot be empty/,
+  );
+  validateConfiguration(toSourceConfiguration({ directory: "/srv" }, DirectoryDataSource));
+  await assert.rejects(() => source({}).validateConfig(), /\(directory\) must be an absolute path/);
+  await assert.rejects(() => source({}).ping(), /\(directory\) must be an absolute path/);
+});
+
+Deno.test("directory must be one absolute path", async () => {
+  for (const bad of [["/tmp", "/etc"], 5, "relative/dir", ""]) {
+    const s = source({ directory: bad as never });
+    await assert.rejects(() => s.validateConfig(), /\(directory\) must be an absolute path/);
+    await assert.rejects(() => docs(s), /\(directory\) must be an absolute path/);
+  }
 });
 
 Deno.test("one document per file: id, path, name, extension, size, timestamp, text", async () => {
@@ -206,17 +219,19 @@ Deno.test("ping turns a refused --allow-read into the exact flag to add", async 
 
 Deno.test("pattern must stay inside the directory", async () => {
   await assert.rejects(
-    () => source({ pattern: "../**/*" }).validateConfig(),
+    () => source({ directory: "/tmp", pattern: "../**/*" }).validateConfig(),
     /\(pattern\) must be relative/,
   );
   await assert.rejects(
-    () => source({ pattern: "/etc/*" }).validateConfig(),
+    () => source({ directory: "/tmp", pattern: "/etc/*" }).validateConfig(),
     /\(pattern\) must be relative/,
   );
-  await source({ pattern: "**/*.md" }).validateConfig();
-  const bad = source({ pattern: "[z-a]*" });
-  await assert.rejects(() => bad.validateConfig(), /\(pattern\) is not a valid glob/);
-  await assert.rejects(() => docs(bad), /\(pattern\) is not a valid glob/);
+  await source({ directory: "/tmp", pattern: "**/*.md" }).validateConfig();
+  for (const pattern of ["[z-a]*", "[unclosed", "*.{md,txt"]) {
+    const bad = source({ directory: "/tmp", pattern });
+    await assert.rejects(() => bad.validateConfig(), /\(pattern\) is not a valid glob/);
+    await assert.rejects(() => docs(bad), /\(pattern\) is not a valid glob/);
+  }
 });
 
 Deno.test("changed() compares the tree with the stored cursor without reading files", async () => {
@@ -300,7 +315,7 @@ Deno.test("without a path list, incremental sync indexes by mtime and warns abou
 });
 
 Deno.test("the sample folder indexes text and binary files", async () => {
-  const found = await docs(source({}));
+  const found = await docs(source({ directory: SAMPLE_DIRECTORY }));
   assert.ok(found.size >= 10, `sample has ${found.size} files`);
   assert.match(String(found.get("README.md")![0].text), /Sample folder/);
   assert.ok(found.get("web/pixel.png")![1], "the PNG is an attachment");

@@ -42,6 +42,8 @@ export const BYTES_PER_MIB = 1_048_576;
 export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["in_progress", "canceling"];
 /** Statuses the execution service picks up. */
 export const RUNNABLE_JOB_STATUSES: readonly JobStatus[] = ["pending", "suspended"];
+/** The job types of the protocol (spec §3). */
+export const KNOWN_JOB_TYPES: readonly JobType[] = ["full", "incremental", "access_control"];
 
 /** Counters written on a job. */
 export interface JobCounters {
@@ -246,15 +248,57 @@ export class SyncJobRepository {
     connectorIds: readonly string[],
     jobTypes: readonly JobType[],
   ): AsyncGenerator<SyncJob> {
+    // A job without a known type belongs to the full-sync lane: it runs as `full` (no type, as
+    // the spec says) or ends `error` (an unknown type), instead of staying pending forever.
+    const typeFilter = jobTypes.includes("full")
+      ? {
+        bool: {
+          should: [
+            { terms: { job_type: jobTypes } },
+            { bool: { must_not: { terms: { job_type: KNOWN_JOB_TYPES } } } },
+          ],
+          minimum_should_match: 1,
+        },
+      }
+      : { terms: { job_type: jobTypes } };
     return this.#search({
       bool: {
         filter: [
           { terms: { status: RUNNABLE_JOB_STATUSES } },
           { terms: { "connector.id": connectorIds } },
-          { terms: { job_type: jobTypes } },
+          typeFilter,
         ],
       },
     });
+  }
+
+  /**
+   * The most recently completed job of a connector and job type other than `exceptId`, or
+   * undefined: what the last successful sync saw (its snapshot and final document count).
+   */
+  async lastCompleted(
+    connectorId: string,
+    jobType: JobType,
+    exceptId?: string,
+  ): Promise<SyncJob | undefined> {
+    const response = await this.#client.search<SyncJobDoc>({
+      index: this.#index,
+      size: 1,
+      seq_no_primary_term: true,
+      query: {
+        bool: {
+          filter: [
+            { term: { "connector.id": connectorId } },
+            { term: { job_type: jobType } },
+            { term: { status: "completed" } },
+          ],
+          ...(exceptId ? { must_not: { ids: { values: [exceptId] } } } : {}),
+        },
+      },
+      sort: [{ completed_at: { order: "desc" } }],
+    } as never);
+    const hit = response.hits.hits[0] as Hit<SyncJobDoc> | undefined;
+    return hit ? toJob(hit) : undefined;
   }
 
   /**

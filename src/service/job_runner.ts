@@ -20,7 +20,12 @@ import type {
   SyncJob,
   SyncJobRepository,
 } from "../protocol/mod.ts";
-import { bytesToMiB, isVersionConflict, RUNNABLE_JOB_STATUSES } from "../protocol/mod.ts";
+import {
+  bytesToMiB,
+  isVersionConflict,
+  KNOWN_JOB_TYPES,
+  RUNNABLE_JOB_STATUSES,
+} from "../protocol/mod.ts";
 import type {
   DataSource,
   DataSourceClass,
@@ -28,8 +33,19 @@ import type {
   SourceContext,
   WorkerPool,
 } from "../source/mod.ts";
-import { createSource, toSourceConfiguration, validateConfiguration } from "../source/mod.ts";
-import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "../sync/mod.ts";
+import {
+  ConfigurationValidationError,
+  createSource,
+  toSourceConfiguration,
+  validateConfiguration,
+} from "../source/mod.ts";
+import type {
+  ContentSyncRequest,
+  ContentSyncResult,
+  DeletionGuard,
+  PreviousSync,
+  SyncStats,
+} from "../sync/mod.ts";
 import { emptyStats, runContentSync } from "../sync/mod.ts";
 import { readPlatinumLicenseProblem, requiresPlatinumLicense } from "./license.ts";
 
@@ -159,6 +175,66 @@ export function accessControlProblem(
   const toggle = configuration[USE_DLS_FIELD];
   if (toggle && toggle.value !== true) {
     return `${prefix}: its configuration field ${USE_DLS_FIELD} is not enabled`;
+  }
+  return undefined;
+}
+
+/**
+ * The mass-deletion guard of a connector: its `connectors:` entry overrides `service:`.
+ *
+ * @example
+ * ```ts
+ * import { deletionGuardOf } from "./job_runner.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * const config = defaultConfig();
+ * config.connectors.push({ connector_id: "c1", max_deletion_ratio: 0.2 });
+ * if (deletionGuardOf(config, "c1").maxDeletionRatio !== 0.2) throw new Error();
+ * if (deletionGuardOf(config, "c2").allowEmptyFullSync !== false) throw new Error();
+ * ```
+ */
+export function deletionGuardOf(config: Config, connectorId: string): DeletionGuard {
+  const entry = config.connectors.find((c) => c.connector_id === connectorId);
+  return {
+    allowEmptyFullSync: entry?.allow_empty_full_sync ?? config.service.allow_empty_full_sync,
+    maxDeletionRatio: entry?.max_deletion_ratio !== undefined
+      ? entry.max_deletion_ratio
+      : config.service.max_deletion_ratio,
+  };
+}
+
+/**
+ * Why a job's connector snapshot cannot be synced, or undefined: it needs a known job type, a
+ * service type and a configuration (a missing one would be replaced by the source's defaults).
+ *
+ * @example
+ * ```ts
+ * import { snapshotProblem } from "./job_runner.ts";
+ * const job = { job_type: "full", connector: { id: "c1", service_type: "dir", configuration: {} } };
+ * if (!snapshotProblem("j1", job as never)?.includes("no configuration")) throw new Error();
+ * if (!snapshotProblem("j1", { ...job, job_type: "bogus" } as never)?.includes("unknown job type")) throw new Error();
+ * ```
+ */
+export function snapshotProblem(jobId: string, doc: SyncJob["doc"]): string | undefined {
+  const prefix = `Cannot run job ${jobId}`;
+  const jobType = doc.job_type ?? "full";
+  if (!KNOWN_JOB_TYPES.includes(jobType)) {
+    return `${prefix}: unknown job type ${JSON.stringify(jobType)} (expected ${
+      KNOWN_JOB_TYPES.join(", ")
+    })`;
+  }
+  const connector = doc.connector as Partial<SyncJob["doc"]["connector"]> | null | undefined;
+  if (typeof connector !== "object" || connector === null) {
+    return `${prefix}: it has no connector snapshot`;
+  }
+  if (!connector.service_type) return `${prefix}: its connector snapshot has no service_type`;
+  const configuration = connector.configuration as Record<string, unknown> | null | undefined;
+  const fields = typeof configuration === "object" && configuration !== null
+    ? Object.values(configuration).filter((f) =>
+      !(typeof f === "object" && f !== null && (f as { type?: unknown }).type === "category")
+    )
+    : [];
+  if (fields.length === 0) {
+    return `${prefix}: the connector snapshot of ${connector.id} has no configuration (its defaults are never used in its place)`;
   }
   return undefined;
 }
@@ -344,9 +420,13 @@ export class JobRunner {
     let error: string | null = null;
     const timers = this.#startTimers(job, stats);
     try {
-      const serviceType = job.doc.connector.service_type;
-      if (!serviceType) throw new FatalError(`Job ${job.id} has no connector.service_type`);
+      // Everything the job will use is checked before its first write (and its first read).
+      const problem = snapshotProblem(job.id, job.doc);
+      if (problem) throw new FatalError(problem);
+      const serviceType = job.doc.connector.service_type as string;
       const cls = await raceSignal(this.#deps.registry.load(serviceType), signal);
+      const configuration = toSourceConfiguration(job.doc.connector.configuration, cls);
+      validateConfiguration(configuration);
       const context: SourceContext = {
         logger: log,
         maxFileSize: config.service.max_file_download_size,
@@ -355,7 +435,6 @@ export class JobRunner {
       };
       if (this.#deps.workers) context.workers = this.#deps.workers;
       source = createSource(cls, job.doc.connector.configuration, context);
-      const configuration = toSourceConfiguration(job.doc.connector.configuration, cls);
       if (job.doc.job_type === "access_control") {
         const problem = accessControlProblem(
           this.connectorId,
@@ -366,9 +445,9 @@ export class JobRunner {
         );
         if (problem) throw new FatalError(problem);
       }
-      validateConfiguration(configuration);
       if (source.validateConfig) await raceSignal(source.validateConfig(), signal);
       await raceSignal(source.ping(), signal);
+      const previousSync = source.changed ? await this.#previousSync(job) : undefined;
       const run = this.#deps.runContentSync ?? runContentSync;
       const sync = run({
         job,
@@ -380,6 +459,8 @@ export class JobRunner {
         logger: log,
         signal,
         stats,
+        previousSync,
+        deletionGuard: deletionGuardOf(config, this.connectorId),
       });
       result = await settleWithin(
         sync,
@@ -412,7 +493,7 @@ export class JobRunner {
         );
       }
     }
-    await this.#finish(job, status, error, stats, result);
+    status = await this.#finish(job, status, error, stats, result);
     const counters = countersOf(stats);
     log.info(
       `Job ${job.id} ended ${status}: indexed ${counters.indexed_document_count} (${counters.indexed_document_volume} MiB), deleted ${counters.deleted_document_count} (took ${
@@ -426,7 +507,25 @@ export class JobRunner {
     if (statusOf(error) === 403) {
       return `Connector is not authorized to access index [${job.doc.connector.index_name}]. API key may need to be regenerated. Status code: [403].`;
     }
+    if (error instanceof ConfigurationValidationError) {
+      return redact(`Cannot sync connector ${this.connectorId}: ${errorMessage(error)}`);
+    }
     return redact(errorMessage(error));
+  }
+
+  /** The last completed job of this connector and job type, for the skip decision. */
+  async #previousSync(job: SyncJob): Promise<PreviousSync | undefined> {
+    const previous = await this.#deps.durableJobs.lastCompleted(
+      this.connectorId,
+      job.doc.job_type ?? "full",
+      job.id,
+    );
+    if (!previous) return undefined;
+    return {
+      jobId: previous.id,
+      snapshot: previous.doc.connector,
+      totalDocumentCount: previous.doc.total_document_count ?? null,
+    };
   }
 
   /**
@@ -487,14 +586,14 @@ export class JobRunner {
     return undefined;
   }
 
-  /** Terminates the job and updates the connector (spec §3.3). */
+  /** Terminates the job and updates the connector (spec §3.3); returns the status written. */
   async #finish(
     job: SyncJob,
     status: JobStatus,
     error: string | null,
     stats: SyncStats,
     result: ContentSyncResult | undefined,
-  ): Promise<void> {
+  ): Promise<JobStatus> {
     const { durableJobs, durableConnectors, contentClient } = this.#deps;
     const log = this.#logger;
     const counters = countersOf(stats);
@@ -505,8 +604,19 @@ export class JobRunner {
     }
     let exists = true;
     try {
-      exists = (await durableJobs.get(job.id)) !== undefined;
-      if (exists) await durableJobs.terminate(job.id, status, { error, counters });
+      for (let attempt = 1;; attempt++) {
+        const current = await durableJobs.get(job.id);
+        exists = current !== undefined;
+        if (!current) break;
+        // A cancel requested before this write wins over the sync's own end.
+        if (current.doc.status === "canceling" && status === "completed") status = "canceled";
+        try {
+          await durableJobs.terminate(job.id, status, { error, counters, version: current });
+          break;
+        } catch (e) {
+          if (!isVersionConflict(e) || attempt >= 3) throw e;
+        }
+      }
     } catch (e) {
       log.error(
         `Cannot record the end of job ${job.id} (${status}): ${
@@ -537,6 +647,7 @@ export class JobRunner {
         }`,
       );
     }
+    return status;
   }
 }
 

@@ -119,6 +119,20 @@ function completeField(key: string, spec: ConfigFieldSpec): ConfigField {
   return field;
 }
 
+/** Field types whose values name data (a folder, a host, buckets), unlike toggles and numbers. */
+const LOCATING_TYPES: readonly string[] = ["str", "list"];
+
+/**
+ * A schema field for a key a stored configuration lacks: a required text or list field stays
+ * empty (a removed folder or bucket must not come back as the schema's value, validation names
+ * it instead); toggles, numbers and optional fields take the schema's value.
+ */
+function missingField(field: ConfigField): ConfigField {
+  const out = clone(field);
+  if (out.required && LOCATING_TYPES.includes(out.type)) out.value = coerceValue(null, out.type);
+  return out;
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -133,8 +147,9 @@ function truthy(value: unknown): boolean {
 /**
  * Merges a source's schema into a stored connector configuration, as the service does when it
  * prepares a connector (spec §2.1): an empty configuration becomes the whole default schema;
- * missing keys are added (existing values kept, their other properties refreshed from the
- * schema); fields lacking standard properties get them filled. Kibana's `type: "category"`
+ * missing keys are added (a required one with an empty value, so that the connector needs
+ * configuration instead of syncing a default; existing values kept, their other properties
+ * refreshed from the schema); fields lacking standard properties get them filled. Kibana's `type: "category"`
  * entries and fields the schema does not know are left as they are. `changed` says whether the
  * connector document must be written.
  *
@@ -143,7 +158,11 @@ function truthy(value: unknown): boolean {
  * import { mergeConfigurationSchema } from "./configuration.ts";
  * class Demo {
  *   static getDefaultConfiguration() {
- *     return { host: { label: "Host", value: "localhost" }, port: { type: "int" as const, value: 1 } };
+ *     return {
+ *       host: { label: "Host", value: "localhost" },
+ *       port: { type: "int" as const, value: 1 },
+ *       database: { label: "Database", value: "main" },
+ *     };
  *   }
  * }
  * const stored = { host: { label: "Host", value: "db.local" } };
@@ -151,6 +170,8 @@ function truthy(value: unknown): boolean {
  * if (!changed || configuration.host!.value !== "db.local" || configuration.port!.value !== 1) {
  *   throw new Error();
  * }
+ * // A required text field the store lacks stays empty: the connector needs configuration.
+ * if (configuration.database!.value !== "") throw new Error();
  * ```
  */
 export function mergeConfigurationSchema(
@@ -171,7 +192,7 @@ export function mergeConfigurationSchema(
   const missing = Object.keys(schema).filter((key) => !(key in stored));
   if (missing.length > 0) {
     changed = true;
-    for (const key of missing) result[key] = clone(schema[key]);
+    for (const key of missing) result[key] = missingField(schema[key]!);
     // Elastic refreshes the other properties of existing fields from the schema (`default or stored`).
     for (const key of fieldKeys) {
       const current = result[key];
@@ -273,7 +294,7 @@ export function coerceValue(value: unknown, type: ConfigFieldType | string): any
  * key → value) completed with the class's schema and the standard defaults, `type` taken from
  * the schema, `value` coerced to it, and an empty value of a non-required field replaced by
  * its `default_value`. Keys the schema declares but the stored configuration lacks are added
- * with their schema value. Kibana's `type: "category"` entries are dropped.
+ * with their schema value, or empty when required (validation then names them). Kibana's `type: "category"` entries are dropped.
  *
  * @example
  * ```ts
@@ -308,7 +329,7 @@ export function toSourceConfiguration(
     out[key] = field;
   }
   for (const [key, field] of Object.entries(schema)) {
-    if (!(key in out)) out[key] = field;
+    if (!(key in out)) out[key] = missingField(field);
   }
   for (const field of Object.values(out)) {
     field.value = coerceValue(field.value, field.type);

@@ -129,8 +129,20 @@ Deno.test("toSourceConfiguration accepts a plain map and adds schema keys the st
   assert.equal(config.host!.label, "Host");
   assert.equal(config.port!.value, 10);
   assert.equal(config.secure!.value, true);
-  assert.equal(config.auth!.value, "none");
   assert.equal(config.ratio!.value, 0.5);
+  // A required text field the store lacks is empty, never the schema's value.
+  assert.equal(config.auth!.value, "");
+});
+
+Deno.test("a required text field removed from the store stays empty and fails validation", () => {
+  const current = stored({ host: "db", password: "pw-123456", unlabeled: "u" });
+  delete current.host;
+  const merged = mergeConfigurationSchema(current, Demo).configuration;
+  assert.equal(merged.host!.value, "", "check-in does not put localhost back");
+  assert.throws(
+    () => validateConfiguration(toSourceConfiguration(merged, Demo)),
+    /'Host' \(host\) cannot be empty/,
+  );
 });
 
 Deno.test("validateConfiguration accepts a valid configuration", () => {

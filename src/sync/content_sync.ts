@@ -39,9 +39,12 @@ import {
   serializeBody,
   SYNC_JOB_STAMP_FIELD,
 } from "./document.ts";
+import { DEFAULT_DELETION_GUARD, deletionProblem } from "./deletion_guard.ts";
 import { ErrorMonitor } from "./error_monitor.ts";
+import { resolveFiltering } from "./filtering.ts";
 import { createLimiter, type Limiter } from "./limiter.ts";
 import { scanStaleDocuments } from "./stale_documents.ts";
+import { mustSyncReason } from "./sync_inputs.ts";
 import { SyncRulesEngine, validateFiltering } from "./sync_rules.ts";
 import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "./types.ts";
 
@@ -49,26 +52,6 @@ import type { ContentSyncRequest, ContentSyncResult, SyncStats } from "./types.t
 export const DEFAULT_TIMESTAMP_LOOKUP_BATCH = 500;
 /** Seconds between two progress log lines. */
 export const DEFAULT_SYNC_PROGRESS_INTERVAL = 10;
-
-/**
- * The job's filtering snapshot as one object: old jobs store an array, empty ones null.
- *
- * @example
- * ```ts
- * import { resolveFiltering } from "./content_sync.ts";
- * if (resolveFiltering(null).rules.length !== 0) throw new Error();
- * const f = resolveFiltering([{ rules: [], advanced_snippet: { value: { a: 1 } } }]);
- * if (!f.advanced_snippet.value) throw new Error();
- * ```
- */
-export function resolveFiltering(filtering: Filtering | Filtering[] | null | undefined): Filtering {
-  const one = Array.isArray(filtering) ? filtering[0] : filtering;
-  return {
-    ...(one ?? {}),
-    rules: Array.isArray(one?.rules) ? one.rules : [],
-    advanced_snippet: one?.advanced_snippet ?? {},
-  };
-}
 
 /** Index name (or alias) of a content job, checked. */
 function indexNameOf(connector: JobConnectorSnapshot): string {
@@ -132,6 +115,21 @@ async function countDocuments(
     return (await client.count({ index }, { signal })).count;
   } catch (error) {
     if (statusOf(error) === 404) return 0;
+    throw error;
+  }
+}
+
+/** Counts documents of an index after a refresh; undefined when the index does not exist. */
+async function countExisting(
+  client: Client,
+  index: string,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  try {
+    await client.indices.refresh({ index }, { signal });
+    return (await client.count({ index }, { signal })).count;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
     throw error;
   }
 }
@@ -463,6 +461,8 @@ interface SyncPlan {
   /** `pipeline=` of the bulk requests; undefined: none. */
   pipelineName: string | undefined;
   extract: boolean;
+  /** Documents the index held when the sync started (for the mass-deletion guard). */
+  heldAtStart: number;
 }
 
 /**
@@ -488,12 +488,14 @@ async function planAccessControl(req: ContentSyncRequest, index: string): Promis
     pipeline: null,
     pipelineName: undefined,
     extract: false,
+    heldAtStart: await countDocuments(req.client, index, req.signal),
   };
 }
 
 /**
  * Checks a content job (incremental support, sync rules) and prepares its index and pipeline;
- * undefined when the source's `changed()` says there is nothing to do.
+ * undefined when the source's `changed()` says there is nothing to do and nothing else changed
+ * since the last completed sync (see `sync_inputs.ts`). Invalid rules fail the job either way.
  */
 async function planContent(
   req: ContentSyncRequest,
@@ -506,11 +508,6 @@ async function planContent(
   if (job.doc.job_type === "incremental" && !features.incrementalSync) {
     throw new FatalError(`Connector ${connector.id} does not support incremental sync.`);
   }
-  if (source.changed && !(await raceSignal(source.changed(), signal))) {
-    logger.info("No change in remote source, skipping sync");
-    return undefined;
-  }
-
   const filtering = resolveFiltering(connector.filtering);
   if (features.basicRules || features.advancedRules) {
     const validation = await validateFiltering(filtering, source);
@@ -527,6 +524,17 @@ async function planContent(
   }
   const rules = features.basicRules ? new SyncRulesEngine(filtering.rules) : undefined;
 
+  const countBefore = await countExisting(client, index, signal);
+  if (source.changed) {
+    const reason = mustSyncReason(connector, req.previousSync, countBefore);
+    if (reason !== undefined) {
+      logger.debug(`Not asking the source whether it changed: ${reason}`);
+    } else if (!(await raceSignal(source.changed(), signal))) {
+      logger.info("No change in remote source, skipping sync");
+      return undefined;
+    }
+  }
+
   await ensureContentIndex(client, index, logger);
   const pipeline = resolvePipelineSettings(connector.pipeline);
   let pipelineName: string | undefined = pipeline.name;
@@ -539,7 +547,7 @@ async function planContent(
   const textExtractionService = (connector.configuration as Record<string, { value?: unknown }>)
     ?.use_text_extraction_service?.value === true;
   const extract = pipeline.extract_binary_content || textExtractionService;
-  return { rules, filtering, pipeline, pipelineName, extract };
+  return { rules, filtering, pipeline, pipelineName, extract, heldAtStart: countBefore ?? 0 };
 }
 
 async function syncContent(
@@ -645,7 +653,7 @@ async function syncContent(
 
   // A full pass ends with a refresh; without deletes after it, _count needs no second one.
   const refreshed = !sourceDriven &&
-    (await deleteStale(req, index, sink, keep, signal, pump)) === 0;
+    (await deleteStale(req, index, sink, keep, signal, pump, plan.heldAtStart)) === 0;
 
   extractor?.progress(true);
   const result: ContentSyncResult = {
@@ -658,8 +666,9 @@ async function syncContent(
 }
 
 /**
- * Deletes every document of the index this job did not write (spec §5.4 full sync); returns
- * the number of deletes sent.
+ * Deletes every document of the index this job did not write (spec §5.4 full sync), unless the
+ * mass-deletion guard refuses (then nothing is deleted and the job fails); returns the number
+ * of deletes sent.
  */
 async function deleteStale(
   req: ContentSyncRequest,
@@ -668,9 +677,23 @@ async function deleteStale(
   keep: Set<string>,
   signal: AbortSignal,
   pump: (produce: (queue: BoundedQueue<BulkOperation>) => Promise<void>) => Promise<void>,
+  heldAtStart: number,
 ): Promise<number> {
   const { client, logger, job } = req;
   await client.indices.refresh({ index }, { signal });
+  const stale = await client.count({
+    index,
+    query: { bool: { must_not: { term: { [SYNC_JOB_STAMP_FIELD]: job.id } } } },
+  }, { signal });
+  const problem = deletionProblem({
+    connectorId: job.doc.connector.id,
+    index,
+    yielded: req.stats.yielded_document_count,
+    heldAtStart,
+    // Documents that failed to re-index keep their previous version.
+    deletions: Math.max(0, stale.count - keep.size),
+  }, req.deletionGuard ?? DEFAULT_DELETION_GUARD);
+  if (problem) throw new FatalError(problem);
   // Before the first delete: if a pipeline stripped the stamp, everything would look stale.
   const checkStamps = async () => {
     if (sink.writtenCount === 0) return;

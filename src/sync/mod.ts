@@ -43,7 +43,12 @@
  *
  * @module
  */
-export { resolveFiltering, runContentSync } from "./content_sync.ts";
+export { runContentSync } from "./content_sync.ts";
+export { resolveFiltering } from "./filtering.ts";
+export { DEFAULT_DELETION_GUARD, deletionProblem } from "./deletion_guard.ts";
+export type { DeletionGuard, PlannedDeletion } from "./deletion_guard.ts";
+export { mustSyncReason, syncInputsKey } from "./sync_inputs.ts";
+export type { PreviousSync } from "./sync_inputs.ts";
 export {
   ACCESS_CONTROL_INDEX_MAPPINGS,
   ACCESS_CONTROL_INDEX_SETTINGS,

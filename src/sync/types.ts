@@ -9,6 +9,8 @@ import type { BulkConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { PipelineSettings, SyncJob } from "../protocol/types.ts";
 import type { DataSource, DataSourceClass, Filtering } from "../source/types.ts";
+import type { DeletionGuard } from "./deletion_guard.ts";
+import type { PreviousSync } from "./sync_inputs.ts";
 
 /** Live counters of a running sync; the runner reads them for every heartbeat. */
 export interface SyncStats {
@@ -46,6 +48,13 @@ export interface ContentSyncRequest {
   signal: AbortSignal;
   /** Counters updated in place while the sync runs. */
   stats: SyncStats;
+  /**
+   * The last completed sync of this connector and job type; without it the source's
+   * `changed()` is not asked (the sync runs).
+   */
+  previousSync?: PreviousSync | undefined;
+  /** The mass-deletion guard (default: empty full syncs refused, no ratio). */
+  deletionGuard?: DeletionGuard;
 }
 
 /** What a finished content sync returns. */

@@ -13,6 +13,7 @@ import { LOG_LEVELS } from "../../log/mod.ts";
 import { AdminRepository, ConnectorRepository, SyncJobRepository } from "../../protocol/mod.ts";
 import type { Connector, SyncJob } from "../../protocol/mod.ts";
 import { runService } from "../../service/mod.ts";
+import { SAMPLE_DIRECTORY } from "../../../sources/dir/mod.ts";
 import { formatCount, ProgressReporter, watchJob } from "../progress.ts";
 import type { CommandEnv } from "./_env.ts";
 import {
@@ -178,7 +179,8 @@ async function ensureDemoConnector(
     indexName,
     id,
     name: DEMO_CONNECTOR_NAME,
-    values: directory === undefined ? {} : { directory },
+    // The dir source has no default folder (it would point at data): the demo names its own.
+    values: { directory: directory ?? SAMPLE_DIRECTORY },
   }, "demo");
   await writeConnector(client, env.context.logger, prepared, { esMajor });
   return { connector: (await connectors.get(id))!, created: true };
