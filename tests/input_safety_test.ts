@@ -190,7 +190,7 @@ Deno.test({
         const doc = createSyncJobDoc(seed.id, (await kibana.getConnector(seed.id))!);
         delete doc.connector.configuration;
         const { _id } = await kibana.json("POST", `/${JOBS}/_doc?refresh=true`, doc);
-        await expectRefused(seed, _id, /has no configuration/);
+        await expectRefused(seed, _id, /has no configuration/, true);
       });
 
       await t.step("an invalid glob fails naming the pattern", async () => {
