@@ -1,7 +1,8 @@
 /**
  * What the management commands (`connector`, `job`, `index`) need beyond the service's
  * repositories: listing connectors and jobs, creating and deleting connector documents (and
- * their jobs), and the pipeline defaults Kibana copies into a new connector.
+ * their jobs), and the pipeline defaults Kibana copies into a new connector (named for the
+ * cluster's major version).
  *
  * @module
  */
@@ -9,6 +10,7 @@ import type { Client } from "@elastic/elasticsearch";
 import { type Hit, toVersioned } from "./_hit.ts";
 import { FatalError, statusOf } from "../errors/mod.ts";
 import { isNotFound, isVersionConflict } from "./connector_repository.ts";
+import { newConnectorPipeline } from "./connector_doc.ts";
 import type {
   Connector,
   ConnectorDoc,
@@ -203,8 +205,9 @@ export class AdminRepository {
 
   /**
    * The pipeline defaults Kibana copies into a new connector: `_meta.pipeline` of the connectors
-   * index mapping (`default_name`, `default_extract_binary_content`, ...). Undefined when the
-   * mapping has none or cannot be read.
+   * index mapping (`default_name`, `default_extract_binary_content`, ...), as stored. Undefined
+   * when the mapping has none or cannot be read. New connectors take
+   * {@linkcode AdminRepository.newConnectorPipeline}, which corrects a stale name.
    */
   async pipelineDefaults(): Promise<PipelineSettings | undefined> {
     try {
@@ -226,5 +229,21 @@ export class AdminRepository {
       // Reading the mapping of a system index may be refused; the caller has a fallback.
       return undefined;
     }
+  }
+
+  /**
+   * The pipeline settings of a new connector on a cluster of major `esMajor`: the mapping's
+   * {@linkcode AdminRepository.pipelineDefaults} with the other major's default name replaced,
+   * or the major's defaults when the mapping has none (see {@linkcode newConnectorPipeline}).
+   *
+   * @example
+   * ```ts ignore
+   * import { AdminRepository } from "./admin_repository.ts";
+   * const pipeline = await new AdminRepository(client).newConnectorPipeline(9);
+   * // pipeline.name === "search-default-ingestion" unless Kibana set another default
+   * ```
+   */
+  async newConnectorPipeline(esMajor: number): Promise<PipelineSettings> {
+    return newConnectorPipeline(await this.pipelineDefaults(), esMajor);
   }
 }

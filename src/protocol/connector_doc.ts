@@ -1,7 +1,9 @@
 /**
  * The document of a new connector, shaped as Kibana (and the Elasticsearch `_connector` API)
  * writes it (spec §2): default filtering with the `DEFAULT` rule, the three schedules disabled at
- * midnight, every `last_*` field null, `sync_now: false`.
+ * midnight, every `last_*` field null, `sync_now: false`, and the default ingest pipeline of the
+ * cluster's major version (spec §0: `search-default-ingestion` from 9.0, before that
+ * `ent-search-generic-ingestion`).
  *
  * @module
  */
@@ -22,6 +24,97 @@ export const DEFAULT_SCHEDULE_INTERVAL = "0 0 0 * * ?";
 /** Id of the match-all rule Kibana seeds into every connector's filtering. */
 export const DEFAULT_FILTERING_RULE_ID = "DEFAULT";
 
+/** The ingest pipeline Elasticsearch 9.x installs and Kibana and Elastic's CLI name on 9.x. */
+export const DEFAULT_PIPELINE_NAME_9X = "search-default-ingestion";
+
+/** The ingest pipeline Elasticsearch 8.x installs and Kibana and Elastic's CLI name on 8.x. */
+export const DEFAULT_PIPELINE_NAME_8X = "ent-search-generic-ingestion";
+
+/** First Elasticsearch major whose default pipeline is {@linkcode DEFAULT_PIPELINE_NAME_9X}. */
+export const DEFAULT_PIPELINE_RENAMED_IN_MAJOR = 9;
+
+/**
+ * The default ingest pipeline name for a cluster major: {@linkcode DEFAULT_PIPELINE_NAME_8X}
+ * before 9, {@linkcode DEFAULT_PIPELINE_NAME_9X} from 9 on. An unknown major (undefined, NaN)
+ * gets the current one, {@linkcode DEFAULT_PIPELINE_NAME_9X}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultPipelineName } from "./connector_doc.ts";
+ * assert.equal(defaultPipelineName(9), "search-default-ingestion");
+ * assert.equal(defaultPipelineName(8), "ent-search-generic-ingestion");
+ * assert.equal(defaultPipelineName(undefined), "search-default-ingestion");
+ * ```
+ */
+export function defaultPipelineName(esMajor?: number): string {
+  return esMajor !== undefined && Number.isFinite(esMajor) &&
+      esMajor < DEFAULT_PIPELINE_RENAMED_IN_MAJOR
+    ? DEFAULT_PIPELINE_NAME_8X
+    : DEFAULT_PIPELINE_NAME_9X;
+}
+
+/**
+ * The pipeline settings of a new connector when the connectors mapping holds no defaults: the
+ * major's {@linkcode defaultPipelineName} with binary extraction, whitespace reduction and ML
+ * inference on (Kibana's `DEFAULT_PIPELINE_VALUES`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultPipelineSettings } from "./connector_doc.ts";
+ * assert.deepEqual(defaultPipelineSettings(9), {
+ *   name: "search-default-ingestion",
+ *   extract_binary_content: true,
+ *   reduce_whitespace: true,
+ *   run_ml_inference: true,
+ * });
+ * ```
+ */
+export function defaultPipelineSettings(esMajor?: number): PipelineSettings {
+  return {
+    name: defaultPipelineName(esMajor),
+    extract_binary_content: true,
+    reduce_whitespace: true,
+    run_ml_inference: true,
+  };
+}
+
+/**
+ * The pipeline settings a new connector gets on a cluster of major `esMajor`: the defaults of
+ * the connectors mapping's `_meta` (what Kibana copies; undefined when there are none) or else
+ * {@linkcode defaultPipelineSettings}. A `_meta` name that is the *other* major's default (an
+ * index created under 8.x, or by an older version of this service, on a 9.x cluster) names a
+ * pipeline this cluster does not install, so it is replaced by this major's default; any other
+ * name (one chosen in Kibana) is kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { newConnectorPipeline } from "./connector_doc.ts";
+ * const stale = {
+ *   name: "ent-search-generic-ingestion",
+ *   extract_binary_content: true,
+ *   reduce_whitespace: false,
+ *   run_ml_inference: true,
+ * };
+ * assert.equal(newConnectorPipeline(stale, 9).name, "search-default-ingestion");
+ * assert.equal(newConnectorPipeline(stale, 9).reduce_whitespace, false);
+ * assert.equal(newConnectorPipeline({ ...stale, name: "mine" }, 9).name, "mine");
+ * assert.equal(newConnectorPipeline(undefined, 8).name, "ent-search-generic-ingestion");
+ * ```
+ */
+export function newConnectorPipeline(
+  meta: PipelineSettings | undefined,
+  esMajor?: number,
+): PipelineSettings {
+  if (meta === undefined) return defaultPipelineSettings(esMajor);
+  const wanted = defaultPipelineName(esMajor);
+  const isOtherDefault = meta.name !== wanted &&
+    (meta.name === DEFAULT_PIPELINE_NAME_8X || meta.name === DEFAULT_PIPELINE_NAME_9X);
+  return isOtherDefault ? { ...meta, name: wanted } : { ...meta };
+}
+
 /** What {@linkcode newConnectorDoc} needs. */
 export interface NewConnectorOptions {
   name: string;
@@ -35,8 +128,14 @@ export interface NewConnectorOptions {
   status?: ConnectorStatus;
   /** Features of the source class; null leaves them to the service. */
   features?: ConnectorFeatures | null;
-  /** Pipeline settings (Kibana copies the defaults from the connectors mapping's `_meta`). */
+  /**
+   * Pipeline settings (Kibana copies the defaults from the connectors mapping's `_meta`, see
+   * {@linkcode newConnectorPipeline}); default: {@linkcode defaultPipelineSettings} of
+   * `esMajor`.
+   */
   pipeline?: PipelineSettings | null;
+  /** Major version of the cluster, for the default pipeline name (unknown: 9.x). */
+  esMajor?: number;
   description?: string | null;
   isNative?: boolean;
   /** Quartz cron of the full-sync schedule; enables it when given. */
@@ -88,13 +187,16 @@ function schedule(interval: string | undefined): Schedule {
 
 /**
  * A new self-managed connector document as Kibana writes it (spec §2, "New-connector
- * document").
+ * document"): the same keys as Kibana's, no more (no `sync_cursor`, no `deleted`).
  *
  * @example
  * ```ts
  * import { newConnectorDoc } from "./connector_doc.ts";
  * const doc = newConnectorDoc({ name: "Docs", indexName: "search-docs", serviceType: "dir" });
  * if (doc.status !== "created" || doc.scheduling.full?.enabled !== false || doc.sync_now !== false) {
+ *   throw new Error();
+ * }
+ * if (doc.pipeline?.name !== "search-default-ingestion" || "sync_cursor" in JSON.parse(JSON.stringify(doc))) {
  *   throw new Error();
  * }
  * ```
@@ -124,7 +226,9 @@ export function newConnectorDoc(options: NewConnectorOptions): ConnectorDoc {
     last_sync_status: null,
     last_synced: null,
     name: options.name,
-    pipeline: options.pipeline ?? null,
+    pipeline: options.pipeline === undefined
+      ? defaultPipelineSettings(options.esMajor)
+      : options.pipeline,
     scheduling: {
       access_control: schedule(options.accessControlSchedule),
       full: schedule(options.fullSchedule),
@@ -132,7 +236,9 @@ export function newConnectorDoc(options: NewConnectorOptions): ConnectorDoc {
     },
     service_type: options.serviceType,
     status: options.status ?? "created",
-    sync_cursor: null,
+    // Kibana writes no `sync_cursor` (the service sets it after a sync): undefined is left out of
+    // the JSON body, so the stored document has Kibana's keys.
+    sync_cursor: undefined,
     sync_now: false,
   };
 }

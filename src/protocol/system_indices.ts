@@ -14,6 +14,7 @@ import {
   statusOf,
 } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { defaultPipelineSettings } from "./connector_doc.ts";
 import { CONNECTORS_INDEX, JOBS_INDEX } from "./types.ts";
 
 /** Version of the system index layout (`_meta.version`, the `-v<N>` suffix). */
@@ -74,66 +75,87 @@ const PIPELINE = {
   },
 } as const;
 
-/** Mapping of `.elastic-connectors-v1` (spec §1.1), with `deleted` mapped so it is queryable. */
-export const CONNECTORS_MAPPINGS = {
-  dynamic: "false",
-  _meta: {
-    pipeline: {
-      // The ES template's value; Kibana reads these defaults for new connectors.
-      default_name: "ent-search-generic-ingestion",
-      default_extract_binary_content: true,
-      default_run_ml_inference: true,
-      default_reduce_whitespace: true,
+/** The `properties` of the `.elastic-connectors-v1` mapping (spec §1.1). */
+const CONNECTORS_PROPERTIES = {
+  api_key_id: keyword,
+  api_key_secret_id: keyword,
+  connector_id: keyword,
+  configuration: object,
+  custom_scheduling: object,
+  deleted: bool,
+  description: { type: "text" },
+  error: keyword,
+  features: {
+    properties: {
+      filtering_advanced_config: bool,
+      filtering_rules: bool,
+      incremental_sync: enabled,
+      sync_rules: { properties: { advanced: enabled, basic: enabled } },
     },
-    version: SYSTEM_INDEX_VERSION,
   },
-  properties: {
-    api_key_id: keyword,
-    api_key_secret_id: keyword,
-    connector_id: keyword,
-    configuration: object,
-    custom_scheduling: object,
-    deleted: bool,
-    description: { type: "text" },
-    error: keyword,
-    features: {
-      properties: {
-        filtering_advanced_config: bool,
-        filtering_rules: bool,
-        incremental_sync: enabled,
-        sync_rules: { properties: { advanced: enabled, basic: enabled } },
-      },
+  filtering: { properties: { active: FILTERING_STATE, domain: keyword, draft: FILTERING_STATE } },
+  index_name: keyword,
+  is_native: bool,
+  language: keyword,
+  last_access_control_sync_error: keyword,
+  last_access_control_sync_scheduled_at: date,
+  last_access_control_sync_status: keyword,
+  last_deleted_document_count: { type: "long" },
+  last_incremental_sync_scheduled_at: date,
+  last_indexed_document_count: { type: "long" },
+  last_seen: date,
+  last_sync_error: keyword,
+  last_sync_scheduled_at: date,
+  last_sync_status: keyword,
+  last_synced: date,
+  name: keyword,
+  pipeline: PIPELINE,
+  scheduling: {
+    properties: {
+      access_control: { properties: { enabled: bool, interval: { type: "text" } } },
+      full: { properties: { enabled: bool, interval: { type: "text" } } },
+      incremental: { properties: { enabled: bool, interval: { type: "text" } } },
     },
-    filtering: { properties: { active: FILTERING_STATE, domain: keyword, draft: FILTERING_STATE } },
-    index_name: keyword,
-    is_native: bool,
-    language: keyword,
-    last_access_control_sync_error: keyword,
-    last_access_control_sync_scheduled_at: date,
-    last_access_control_sync_status: keyword,
-    last_deleted_document_count: { type: "long" },
-    last_incremental_sync_scheduled_at: date,
-    last_indexed_document_count: { type: "long" },
-    last_seen: date,
-    last_sync_error: keyword,
-    last_sync_scheduled_at: date,
-    last_sync_status: keyword,
-    last_synced: date,
-    name: keyword,
-    pipeline: PIPELINE,
-    scheduling: {
-      properties: {
-        access_control: { properties: { enabled: bool, interval: { type: "text" } } },
-        full: { properties: { enabled: bool, interval: { type: "text" } } },
-        incremental: { properties: { enabled: bool, interval: { type: "text" } } },
-      },
-    },
-    service_type: keyword,
-    status: keyword,
-    sync_cursor: object,
-    sync_now: bool,
   },
+  service_type: keyword,
+  status: keyword,
+  sync_cursor: object,
+  sync_now: bool,
 } as const;
+
+/**
+ * Mapping of `.elastic-connectors-v1` (spec §1.1), with `deleted` mapped so it is queryable.
+ * Its `_meta.pipeline` holds the defaults Kibana copies into new connectors, named as the ES
+ * template of the cluster's major names them: {@linkcode defaultPipelineName} (9.x:
+ * `search-default-ingestion`, 8.x: `ent-search-generic-ingestion`; unknown major: 9.x).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectorsMappings } from "./system_indices.ts";
+ * assert.equal(connectorsMappings(9)._meta.pipeline.default_name, "search-default-ingestion");
+ * assert.equal(connectorsMappings(8)._meta.pipeline.default_name, "ent-search-generic-ingestion");
+ * ```
+ */
+export function connectorsMappings(esMajor?: number) {
+  const pipeline = defaultPipelineSettings(esMajor);
+  return {
+    dynamic: "false",
+    _meta: {
+      pipeline: {
+        default_name: pipeline.name,
+        default_extract_binary_content: pipeline.extract_binary_content,
+        default_run_ml_inference: pipeline.run_ml_inference,
+        default_reduce_whitespace: pipeline.reduce_whitespace,
+      },
+      version: SYSTEM_INDEX_VERSION,
+    },
+    properties: CONNECTORS_PROPERTIES,
+  } as const;
+}
+
+/** {@linkcode connectorsMappings} of a 9.x cluster. */
+export const CONNECTORS_MAPPINGS: ReturnType<typeof connectorsMappings> = connectorsMappings(9);
 
 /** Mapping of `.elastic-connectors-sync-jobs-v1` (spec §1.2). */
 export const JOBS_MAPPINGS = {
@@ -198,7 +220,10 @@ export class SystemIndexMissingError extends FatalError {
 
 /** Options of {@linkcode ensureSystemIndices}. */
 export interface EnsureSystemIndicesOptions {
-  /** Major version of the cluster (from the preflight); 9+ manages the indices itself. */
+  /**
+   * Major version of the cluster (from the preflight); 9+ manages the indices itself. It also
+   * names the default pipeline in the connectors mapping's `_meta` ({@linkcode connectorsMappings}).
+   */
   esMajor?: number;
 }
 
@@ -243,7 +268,11 @@ export async function ensureSystemIndices(
 ): Promise<Record<string, SystemIndexOutcome>> {
   const outcome: Record<string, SystemIndexOutcome> = {};
   const wanted = [
-    { alias: CONNECTORS_INDEX, concrete: CONNECTORS_CONCRETE_INDEX, mappings: CONNECTORS_MAPPINGS },
+    {
+      alias: CONNECTORS_INDEX,
+      concrete: CONNECTORS_CONCRETE_INDEX,
+      mappings: connectorsMappings(options.esMajor),
+    },
     { alias: JOBS_INDEX, concrete: JOBS_CONCRETE_INDEX, mappings: JOBS_MAPPINGS },
   ];
   let managedByEs: boolean | undefined;

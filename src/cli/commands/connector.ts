@@ -30,7 +30,7 @@ import {
   validateConfiguration,
 } from "../../source/mod.ts";
 import type { ConfigField, DataSourceClass, SourceConfiguration } from "../../source/mod.ts";
-import { DEFAULT_PIPELINE, ensureContentIndex } from "../../sync/mod.ts";
+import { ensureContentIndex } from "../../sync/mod.ts";
 import type { CommandEnv } from "./_env.ts";
 import {
   booleanFlag,
@@ -428,8 +428,8 @@ export interface WrittenConnector {
 
 /**
  * Writes a prepared connector: checks (reads only) that the id is free and that no other
- * connector uses the index, then ensures the system indices, creates the content index unless it
- * exists, and indexes the connector document with the pipeline defaults Kibana copies.
+ * connector uses the index, then ensures the system indices and the content index, and indexes
+ * the document with the pipeline Kibana picks on major `esMajor` (see newConnectorPipeline).
  *
  * @example
  * ```ts ignore
@@ -444,7 +444,7 @@ export async function writeConnector(
   client: Client,
   logger: Logger,
   prepared: PreparedConnector,
-  options: { fromIndex?: boolean; esMajor?: number } = {},
+  options: { fromIndex?: boolean; esMajor: number },
 ): Promise<WrittenConnector> {
   const { input } = prepared;
   const admin = new AdminRepository(client);
@@ -464,9 +464,9 @@ export async function writeConnector(
   if (options.fromIndex && !exists) {
     throw new FatalError(`Index ${input.indexName} does not exist (--from-index needs it)`);
   }
-  await ensureSystemIndices(client, logger, options.esMajor ? { esMajor: options.esMajor } : {});
+  await ensureSystemIndices(client, logger, { esMajor: options.esMajor });
   const index = await ensureContentIndex(client, input.indexName, logger);
-  const pipeline = await admin.pipelineDefaults() ?? { ...DEFAULT_PIPELINE };
+  const pipeline = await admin.newConnectorPipeline(options.esMajor);
   const doc = newConnectorDoc({
     name: input.name ?? input.indexName,
     indexName: input.indexName,
