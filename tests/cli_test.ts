@@ -74,11 +74,14 @@ Deno.test("config errors exit 1 with the file, position and key path", async () 
   assert.match(missing.stderr, /Cannot read config file \/nonexistent\/c\.yml: no such file/);
 });
 
-Deno.test("unknown keys are warnings and list still exits 0", async () => {
-  const file = await configFile("service:\n  idlin: 3\n");
+Deno.test("unknown keys are errors with a suggestion; Elastic-only keys warn and list exits 0", async () => {
+  const typo = await runCli(["--action", "list", "-c", await configFile("service:\n  idlin: 3\n")]);
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /:2:3: unknown key service\.idlin; did you mean service\.idling\?/);
+  const file = await configFile("elasticsearch:\n  log_level: info\n");
   const { code, stderr, stdout } = await runCli(["--action", "list", "-c", file]);
   assert.equal(code, 0);
-  assert.match(stderr, /WARNING.*unknown key service\.idlin is ignored/);
+  assert.match(stderr, /WARNING.*elasticsearch\.log_level is a key of Elastic's framework/);
   assert.match(stdout, /- dir: /);
 });
 

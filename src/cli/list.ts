@@ -1,11 +1,14 @@
 /**
- * `--action list`: the configured sources and, when Elasticsearch answers, each owned
- * connector (those under `connectors:`, then those of `service.service_types`): id, name,
- * service type, index, status, last sync status and time, and the next scheduled run.
+ * `--action list`: the configured sources (resolved, never imported: listing runs no source
+ * module's code) and, when Elasticsearch answers, each owned connector (those under
+ * `connectors:`, then those of `service.service_types`): id, name, service type, index,
+ * status, last sync status and time, and the next scheduled run.
  *
  * @module
  */
 import { dirname } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { serviceTypeProblems } from "../config/mod.ts";
 import { createEsClient, describeFailure } from "../es/mod.ts";
 import { ConnectorRepository } from "../protocol/mod.ts";
 import { CONNECTORS_INDEX } from "../protocol/types.ts";
@@ -70,6 +73,36 @@ export function connectorRow(id: string, doc: ConnectorDoc, now = new Date()): s
 }
 
 /**
+ * What `--action list` says of a source without running its module's code: `built-in`, the
+ * module file found (or not) for paths, the specifier for remote and package modules (those
+ * load when a service action starts).
+ *
+ * @example
+ * ```ts
+ * import { SourceRegistry } from "../source/mod.ts";
+ * import { DEFAULT_SOURCES } from "../config/mod.ts";
+ * import { sourceStatus } from "./list.ts";
+ * const registry = new SourceRegistry({ ...DEFAULT_SOURCES, x: "./nowhere.ts:X" }, { baseDir: "/nonexistent" });
+ * if (await sourceStatus(registry, "dir") !== "built-in") throw new Error();
+ * if (await sourceStatus(registry, "x") !== "module not found: /nonexistent/nowhere.ts") throw new Error();
+ * ```
+ */
+export async function sourceStatus(registry: SourceRegistry, serviceType: string): Promise<string> {
+  if (registry.isBuiltin(serviceType)) return "built-in";
+  const specifier = registry.specifier(serviceType);
+  if (specifier === undefined) return "expected MODULE:ClassName";
+  if (!specifier.startsWith("file:")) return `${specifier}, loaded when the service starts`;
+  const path = fromFileUrl(specifier);
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile ? `module found: ${path}` : `not a file: ${path}`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return `module not found: ${path}`;
+    return `${path} not checked: ${(error as Error).message}`;
+  }
+}
+
+/**
  * Prints sources and connectors; exits 0 even when the cluster is unreachable.
  *
  * @example
@@ -79,15 +112,11 @@ export function connectorRow(id: string, doc: ConnectorDoc, now = new Date()): s
  * ```
  */
 export async function listAction({ config, print, logger }: CliContext): Promise<number> {
+  for (const problem of serviceTypeProblems(config)) logger.warning(problem);
   print("Registered sources:");
   const registry = new SourceRegistry(config.sources, { baseDir: dirname(config.file), logger });
   for (const [type, fqn] of Object.entries(config.sources).sort()) {
-    // Loading proves the FQN resolves, so a typo shows here rather than at the first sync.
-    const loaded = await registry.load(type).then(
-      (cls) => `ok${cls.displayName ? `: ${cls.displayName}` : ""}`,
-      (error: Error) => `cannot load: ${error.message}`,
-    );
-    print(`- ${type}: ${fqn} (${loaded})`);
+    print(`- ${type}: ${fqn} (${await sourceStatus(registry, type)})`);
   }
   const ids = config.connectors.map((c) => c.connector_id);
   const serviceTypes = config.service.service_types;

@@ -3,6 +3,9 @@ import { ConfigError } from "../errors/mod.ts";
 import { redact } from "../log/mod.ts";
 import { DEFAULT_CHUNK_SIZE, DEFAULT_IDLING, DEFAULT_SOURCES } from "./defaults.ts";
 import { loadConfig, parseConfig } from "./config.ts";
+import { configLocation } from "./locations.ts";
+import { checkServiceTypes, serviceTypeProblems } from "./service_types.ts";
+import { CONFIG_KEYS, ELASTIC_ONLY_KEYS, keySpec } from "./_schema.ts";
 
 const noEnv = { env: () => undefined };
 
@@ -97,13 +100,6 @@ Deno.test("changeme placeholders are errors and the secret is not echoed", () =>
   );
 });
 
-Deno.test("unknown keys are warnings, not errors", () => {
-  const config = parseConfig("service:\n  idlin: 3\nextra: 1\n", "c.yml", noEnv);
-  assert.equal(config.warnings.length, 2);
-  assert.match(config.warnings[0]!, /c\.yml:2:3: unknown key service\.idlin is ignored/);
-  assert.match(config.warnings[1]!, /unknown key extra is ignored/);
-});
-
 Deno.test("environment interpolation and overrides", () => {
   const env: Record<string, string> = {
     MY_HOST: "http://es.example.test:9200",
@@ -140,4 +136,227 @@ Deno.test("a password YAML reads as a number is a string and a registered secret
   );
   assert.equal(config.elasticsearch.password, "86420975");
   assert.equal(redact("auth failed for 86420975"), "auth failed for *****");
+});
+
+/** Each bad key or value and the whole message it gives (`cfg.yml:line:col: ...`). */
+const BAD_VALUES: [string, string][] = [
+  [
+    "elasticsearch:\n  bulk:\n    error_monitor:\n      max_error_rate: 7\n",
+    "cfg.yml:4:23: elasticsearch.bulk.error_monitor.max_error_rate must be between 0 and 1, got 7",
+  ],
+  [
+    "elasticsearch.bulk.error_monitor.max_error_rate: -0.1\n",
+    "cfg.yml:1:50: elasticsearch.bulk.error_monitor.max_error_rate must be between 0 and 1, got -0.1",
+  ],
+  [
+    "service:\n  max_deletion_ratio: 1.5\n",
+    "cfg.yml:2:23: service.max_deletion_ratio must be between 0 and 1, got 1.5",
+  ],
+  [
+    "service:\n  max_deletion_ratio: lots\n",
+    'cfg.yml:2:23: service.max_deletion_ratio must be a number or null, got string "lots"',
+  ],
+  [
+    "connectors:\n  - connector_id: a\n    max_deletion_ratio: 2\n",
+    "cfg.yml:3:25: connectors[0].max_deletion_ratio must be between 0 and 1, got 2",
+  ],
+  [
+    "connectors:\n  - connector_id: a\n    allow_empty_full_sync: maybe\n",
+    'cfg.yml:3:28: connectors[0].allow_empty_full_sync must be true or false, got string "maybe"',
+  ],
+  [
+    "elasticsearch:\n  request_timeout: -5\n",
+    "cfg.yml:2:20: elasticsearch.request_timeout must be more than 0, got -5",
+  ],
+  ["service:\n  idling: 0\n", "cfg.yml:2:11: service.idling must be more than 0, got 0"],
+  [
+    "service.job_heartbeat_interval: 0\n",
+    "cfg.yml:1:33: service.job_heartbeat_interval must be more than 0, got 0",
+  ],
+  ["service:\n  heartbeat: -1\n", "cfg.yml:2:14: service.heartbeat must be more than 0, got -1"],
+  [
+    "elasticsearch:\n  bulk:\n    chunk_size: 0\n",
+    "cfg.yml:3:17: elasticsearch.bulk.chunk_size must be 1 or more, got 0",
+  ],
+  [
+    "elasticsearch.bulk.max_concurrency: 0\n",
+    "cfg.yml:1:37: elasticsearch.bulk.max_concurrency must be 1 or more, got 0",
+  ],
+  [
+    "elasticsearch.bulk.queue_max_size: -3\n",
+    "cfg.yml:1:36: elasticsearch.bulk.queue_max_size must be 1 or more, got -3",
+  ],
+  [
+    "elasticsearch.bulk.concurrent_downloads: 0\n",
+    "cfg.yml:1:42: elasticsearch.bulk.concurrent_downloads must be 1 or more, got 0",
+  ],
+  [
+    "elasticsearch.bulk.max_text_document_size: -1\n",
+    "cfg.yml:1:44: elasticsearch.bulk.max_text_document_size must be 0 or more, got -1",
+  ],
+  [
+    "service:\n  max_concurrent_content_syncs: 0\n",
+    "cfg.yml:2:33: service.max_concurrent_content_syncs must be 1 or more, got 0",
+  ],
+  [
+    "service:\n  preflight_max_attempts: 0\n",
+    "cfg.yml:2:27: service.preflight_max_attempts must be 1 or more, got 0",
+  ],
+  [
+    "elasticsearch:\n  backoff_multiplier: 0.5\n",
+    "cfg.yml:2:23: elasticsearch.backoff_multiplier must be 1 or more, got 0.5",
+  ],
+  [
+    "service:\n  idlin: 3\n",
+    "cfg.yml:2:3: unknown key service.idlin; did you mean service.idling?",
+  ],
+  [
+    "service.haertbeat: 3\n",
+    "cfg.yml:1:1: unknown key service.haertbeat; did you mean service.heartbeat?",
+  ],
+  [
+    "service:\n  chunk_size: 3\n",
+    "cfg.yml:2:3: unknown key service.chunk_size; did you mean elasticsearch.bulk.chunk_size?",
+  ],
+  [
+    "elasticsearch:\n  bulk:\n    error_monitor:\n      max_eror_rate: 0.1\n",
+    "cfg.yml:4:7: unknown key elasticsearch.bulk.error_monitor.max_eror_rate; did you mean elasticsearch.bulk.error_monitor.max_error_rate?",
+  ],
+  [
+    "elasticserch:\n  host: http://h:9200\n",
+    "cfg.yml:1:1: unknown key elasticserch; did you mean elasticsearch?",
+  ],
+  ["extra: 1\n", "cfg.yml:1:1: unknown key extra"],
+  [
+    "connectors:\n  - connector_id: a\n    service_typ: dir\n",
+    "cfg.yml:3:5: unknown key connectors[0].service_typ; did you mean connectors[0].service_type?",
+  ],
+  [
+    "elasticsearch:\n  bulk_chunk_size: 100\n",
+    "cfg.yml:2:3: elasticsearch.bulk_chunk_size is an old key name; did you mean elasticsearch.bulk.chunk_size?",
+  ],
+  [
+    "sources:\n  x: nocolon\n",
+    'cfg.yml:2:6: sources.x must be MODULE:ClassName, got "nocolon"',
+  ],
+  [
+    "elasticsearch:\n  headers:\n    X-Trace: 3\n",
+    "cfg.yml:3:14: elasticsearch.headers.X-Trace must be a string, got number 3",
+  ],
+];
+
+Deno.test("every bad value or key names file:line:col and the key path", () => {
+  for (const [text, expected] of BAD_VALUES) {
+    assert.equal(configError(text), expected, text);
+  }
+});
+
+Deno.test("values at their bounds are accepted", () => {
+  const config = parseConfig(
+    [
+      "elasticsearch.bulk.error_monitor.max_error_rate: 1",
+      "elasticsearch.bulk.error_monitor.error_window_size: 0",
+      "elasticsearch.bulk.max_text_document_size: 0",
+      "elasticsearch.max_wait_duration: 0",
+      "service.max_deletion_ratio: 0",
+      "service.idling: 0.01",
+      "connectors:",
+      "  - connector_id: a",
+      "    max_deletion_ratio: null",
+      "    allow_empty_full_sync: true",
+    ].join("\n"),
+    "c.yml",
+    noEnv,
+  );
+  assert.equal(config.elasticsearch.bulk.error_monitor.max_error_rate, 1);
+  assert.equal(config.service.max_deletion_ratio, 0);
+  assert.equal(config.service.allow_empty_full_sync, false);
+  assert.deepEqual(config.connectors, [
+    { connector_id: "a", max_deletion_ratio: null, allow_empty_full_sync: true },
+  ]);
+  assert.equal(
+    parseConfig("service.max_deletion_ratio: ~\n", "c.yml", noEnv).service.max_deletion_ratio,
+    null,
+  );
+});
+
+Deno.test("keys of Elastic's framework that are not implemented warn once each", () => {
+  const config = parseConfig(
+    [
+      "elasticsearch:",
+      "  log_level: info",
+      "  ssl: true",
+      "elasticsearch.feature_use_connectors_api: true",
+      "extraction_service:",
+      "  host: http://tika:9998",
+      "  timeout: 30",
+      "service.fips_mode: false",
+    ].join("\n"),
+    "c.yml",
+    noEnv,
+  );
+  assert.deepEqual(config.warnings, [
+    "c.yml:2:3: elasticsearch.log_level is a key of Elastic's framework that this service does not implement; ignored",
+    "c.yml:3:3: elasticsearch.ssl is a key of Elastic's framework that this service does not implement; ignored",
+    "c.yml:4:1: elasticsearch.feature_use_connectors_api is a key of Elastic's framework that this service does not implement; ignored",
+    "c.yml:5:1: extraction_service is a key of Elastic's framework that this service does not implement; ignored",
+    "c.yml:8:1: service.fips_mode is a key of Elastic's framework that this service does not implement; ignored",
+  ]);
+  for (const key of ELASTIC_ONLY_KEYS) assert.equal(keySpec(key), undefined, key);
+});
+
+/** Service types used but not defined in `sources:`, with the position of each use. */
+const UNDEFINED_TYPES: [string, string][] = [
+  [
+    "connectors:\n  - connector_id: a\n    service_type: nope\n",
+    'cfg.yml:3:19: connectors[0].service_type "nope" is not defined in sources (defined: dir, mongodb, s3)',
+  ],
+  [
+    "service:\n  service_types: [dir, dir, mongo]\n",
+    'cfg.yml:2:29: service.service_types[2] "mongo" is not defined in sources (defined: dir, mongodb, s3); did you mean "mongodb"?',
+  ],
+  [
+    "connector_id: a\nservice_type: s4\n",
+    'cfg.yml:2:15: service_type "s4" is not defined in sources (defined: dir, mongodb, s3); did you mean "s3"?',
+  ],
+  [
+    "sources:\n  mine: ./m.ts:Mine\nservice.service_types: [mine, yours]\n",
+    'cfg.yml:3:31: service.service_types[1] "yours" is not defined in sources (defined: dir, mine, mongodb, s3)',
+  ],
+];
+
+Deno.test("service types not defined in sources name their entry", () => {
+  for (const [text, expected] of UNDEFINED_TYPES) {
+    const config = parseConfig(text, "cfg.yml", noEnv);
+    assert.deepEqual(serviceTypeProblems(config), [expected], text);
+    assert.throws(() => checkServiceTypes(config), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.message, expected);
+      return true;
+    });
+  }
+  const fine = parseConfig(
+    "sources:\n  mine: ./m.ts:Mine\nconnectors:\n  - connector_id: a\n    service_type: mine\n  - connector_id: b\nservice.service_types: [dir]\n",
+    "cfg.yml",
+    noEnv,
+  );
+  assert.deepEqual(serviceTypeProblems(fine), []);
+  assert.equal(configLocation(fine, ["sources", "mine"]), "cfg.yml:2:9");
+});
+
+Deno.test("every schema key has its default in defaultConfig, and nothing else is there", () => {
+  const config = parseConfig("", "c.yml", noEnv) as unknown as Record<string, unknown>;
+  const leaves: string[] = [];
+  const walk = (node: unknown, prefix: string) => {
+    if (prefix === "elasticsearch.headers") return leaves.push(prefix);
+    if (typeof node !== "object" || node === null || Array.isArray(node)) {
+      return leaves.push(prefix);
+    }
+    for (const [k, v] of Object.entries(node)) walk(v, prefix ? `${prefix}.${k}` : k);
+  };
+  walk(config.elasticsearch, "elasticsearch");
+  walk(config.service, "service");
+  const withDefault = CONFIG_KEYS.filter((k) => /^(elasticsearch|service)\./.test(k.path))
+    .filter((k) => k.default !== undefined).map((k) => k.path);
+  assert.deepEqual(leaves.sort(), withDefault.sort());
 });

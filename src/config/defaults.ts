@@ -23,6 +23,8 @@ export const DEFAULT_INITIAL_BACKOFF_DURATION = 1;
 export const DEFAULT_BACKOFF_MULTIPLIER = 2;
 /** Verify the server certificate. */
 export const DEFAULT_VERIFY_CERTS = true;
+/** Extra headers of every Elasticsearch request: none. */
+export const DEFAULT_HEADERS: Readonly<Record<string, string>> = {};
 
 /** Items the bulk queue holds before the producer waits. */
 export const DEFAULT_QUEUE_MAX_SIZE = 1024;
@@ -47,6 +49,8 @@ export const DEFAULT_BULK_MAX_CONCURRENCY = 3;
 export const DEFAULT_CONCURRENT_DOWNLOADS = 10;
 /** Documents between progress log lines of the bulk sink. */
 export const DEFAULT_DISPLAY_EVERY = 100;
+/** Debug-log the id and operation of every document a sync sends. */
+export const DEFAULT_ENABLE_OPERATIONS_LOGGING = false;
 /** Seconds between progress log lines when not in a terminal. */
 export const DEFAULT_PROGRESS_INTERVAL = 10;
 /** Count per-item failures and fail the sync past the thresholds below. */
@@ -98,6 +102,8 @@ export const DEFAULT_WORKER_MODE = false;
 export const DEFAULT_ALLOW_EMPTY_FULL_SYNC = false;
 /** No limit on the fraction of an index one full sync may delete (opt-in guard). */
 export const DEFAULT_MAX_DELETION_RATIO: number | null = null;
+/** The connectors a process serves besides those of `service.service_types`: none. */
+export const DEFAULT_CONNECTORS: readonly never[] = [];
 /** Log level of the service. */
 export const DEFAULT_LOG_LEVEL = "INFO";
 /** The config file the CLI reads when `-c` is not given. */

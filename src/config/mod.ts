@@ -12,3 +12,8 @@
  */
 export * from "./config.ts";
 export * from "./defaults.ts";
+export * from "./locations.ts";
+export * from "./service_types.ts";
+export { CONFIG_KEYS, ELASTIC_ONLY_KEYS } from "./_schema.ts";
+export type { FieldType, KeySpec } from "./_schema.ts";
+export type { KeyPath } from "./_locate.ts";

@@ -249,6 +249,16 @@ export class SourceRegistry {
   }
 
   /**
+   * Whether a service type is one of the shipped sources ({@linkcode DEFAULT_SOURCES}, same
+   * FQN): those load lazily, at their first use.
+   */
+  isBuiltin(serviceType: string): boolean {
+    const fqn = this.fqn(serviceType);
+    return fqn !== undefined && Object.hasOwn(DEFAULT_SOURCES, serviceType) &&
+      DEFAULT_SOURCES[serviceType] === fqn;
+  }
+
+  /**
    * The import specifier of a service type's module (a `file:` URL for paths); undefined for
    * unknown types or malformed FQNs.
    */
@@ -256,7 +266,7 @@ export class SourceRegistry {
     const fqn = this.fqn(serviceType);
     const parsed = fqn === undefined ? undefined : parseFqn(fqn);
     if (!parsed || fqn === undefined) return undefined;
-    const base = DEFAULT_SOURCES[serviceType] === fqn ? REPOSITORY_ROOT : this.#baseDir;
+    const base = this.isBuiltin(serviceType) ? REPOSITORY_ROOT : this.#baseDir;
     return resolveModuleSpecifier(parsed.module, base);
   }
 
@@ -280,9 +290,7 @@ export class SourceRegistry {
       throw new SourceLoadError(serviceType, fqn, "expected MODULE:ClassName");
     }
     // Single-file builds register the shipped modules: their paths do not exist beside a bundle.
-    const builtin = DEFAULT_SOURCES[serviceType] === fqn
-      ? builtinSourceModule(parsed.module)
-      : undefined;
+    const builtin = this.isBuiltin(serviceType) ? builtinSourceModule(parsed.module) : undefined;
     const namespace = await this.#import(serviceType, fqn, specifier, builtin);
     if (!(parsed.exportName in namespace)) {
       const exports = Object.keys(namespace).filter((key) => key !== "module.exports");

@@ -241,3 +241,17 @@ Deno.test("featuresOf builds Elastic's features object", () => {
     { basic: { enabled: false }, advanced: { enabled: true } },
   );
 });
+
+Deno.test("isBuiltin: a shipped service type with its shipped FQN only", () => {
+  const registry = new SourceRegistry({
+    ...DEFAULT_SOURCES,
+    s3: "./my_s3.ts:S3DataSource",
+    mydir: DEFAULT_SOURCES.dir!,
+  }, { baseDir: "/etc/connectors" });
+  assert.equal(registry.isBuiltin("dir"), true);
+  assert.equal(registry.isBuiltin("mongodb"), true);
+  // Replaced, or the shipped path under another name: the user's module, resolved as theirs.
+  assert.equal(registry.isBuiltin("s3"), false);
+  assert.equal(registry.isBuiltin("mydir"), false);
+  assert.equal(registry.isBuiltin("nope"), false);
+});
