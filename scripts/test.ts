@@ -16,16 +16,22 @@
  *
  * Servers, from the selected test files (`*_test.ts`) and the modules in tests/: Elasticsearch
  * for any test file in tests/ (or one that mentions `esUrl(` / `ES_URL`), FerretDB for files
- * that mention `mongoUrl(` / `MONGO_URL`, moto for `s3Url(` / `S3_URL`.
- * A URL already in the environment (`ES_URL`, `MONGO_URL`, `S3_URL`) is used as is. With
+ * that mention `mongoUrl(` / `MONGO_URL`, moto for `s3Url(` / `S3_URL`, and the TLS + security
+ * Elasticsearch node (`es-secure`) for files that mention `esSecureUrl(` / `ES_SECURE_URL`; a
+ * test file in tests/ that uses the secure node gets the plain one only when it also mentions
+ * `esUrl(` / `ES_URL`, so the secure node's own tests start one Elasticsearch, not two.
+ * A URL already in the environment (`ES_URL`, `MONGO_URL`, `S3_URL`, `ES_SECURE_URL`) is used
+ * as is. With
  * `--reuse-stack`, a service running in the shared stack (`deno task stack up`) is reused and
  * left running. Anything else is started in a private stack for this run (its own ports and
  * data, so concurrent runs and a developer's shared stack do not disturb each other), and
  * stopped and removed at the end.
  *
- * The tests get `ES_URL`, `MONGO_URL`, `S3_URL`, `CONNECTORS_TEST_STACK` (the services the
- * stack manages, e.g. `es,mongo`) and `CONNECTORS_STACK_DIR` (where Elasticsearch's stack
- * state lives, so a test can restart it with the functions of scripts/stack.ts).
+ * The tests get `ES_URL`, `MONGO_URL`, `S3_URL`, for the secure node `ES_SECURE_URL`,
+ * `ES_SECURE_CA`, `ES_SECURE_WRONG_CA` (PEM files) and `ES_SECURE_PASSWORD` (the `elastic`
+ * user's), `CONNECTORS_TEST_STACK` (the services the stack manages, e.g. `es,mongo`) and
+ * `CONNECTORS_STACK_DIR` (where Elasticsearch's stack state lives, so a test can restart it with
+ * the functions of scripts/stack.ts).
  *
  * `TEST_TIMEOUT_MINUTES` (default 45) bounds the `deno test` run.
  *
@@ -36,6 +42,7 @@ import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import {
   newRunStateDir,
+  serviceEnv,
   type ServiceName,
   sharedStateDir,
   stackStatus,
@@ -157,15 +164,24 @@ function sourceFiles(path: string): string[] {
   return out;
 }
 
-/** Which servers the selected files need. */
-function neededServices(paths: readonly string[]): ServiceName[] {
-  const files = paths.flatMap((p) => sourceFiles(resolve(REPO, p)));
-  const testsDir = resolve(REPO, "tests") + "/";
+/**
+ * Which servers the selected files need (`paths` relative to `repo`, the repository root).
+ *
+ * @example
+ * ```ts ignore
+ * neededServices(["tests/"]); // e.g. ["es", "mongo", "s3", "es-secure"]
+ * ```
+ */
+export function neededServices(paths: readonly string[], repo = REPO): ServiceName[] {
+  const files = paths.flatMap((p) => sourceFiles(resolve(repo, p)));
+  const testsDir = resolve(repo, "tests") + "/";
+  const helpers = repo === REPO ? HELPERS : resolve(repo, "tests/_helpers.ts");
   let es = false;
   let mongo = false;
   let s3 = false;
+  let esSecure = false;
   for (const file of files) {
-    if (file === HELPERS) continue;
+    if (file === helpers) continue;
     const isTest = /_test\.(ts|tsx|mts|js|mjs)$/.test(file) || /\.test\.\w+$/.test(file);
     let text = "";
     try {
@@ -176,14 +192,17 @@ function neededServices(paths: readonly string[]): ServiceName[] {
     const inTests = file.startsWith(testsDir);
     // test files, and the harness modules beside them in tests/
     if (!isTest && !inTests) continue;
-    if ((isTest && inTests) || /\besUrl\(|\bES_URL\b/.test(text)) es = true;
+    const secure = /\besSecureUrl\(|\bES_SECURE_URL\b/.test(text);
+    if ((isTest && inTests && !secure) || /\besUrl\(|\bES_URL\b/.test(text)) es = true;
     if (/\bmongoUrl\(|\bMONGO_URL\b/.test(text)) mongo = true;
     if (/\bs3Url\(|\bS3_URL\b/.test(text)) s3 = true;
+    if (secure) esSecure = true;
   }
   const out: ServiceName[] = [];
   if (es) out.push("es");
   if (mongo) out.push("mongo");
   if (s3) out.push("s3");
+  if (esSecure) out.push("es-secure");
   return out;
 }
 
@@ -247,6 +266,8 @@ async function main(): Promise<number> {
 
   const env: Record<string, string> = {};
   const managed: ServiceName[] = [];
+  /** The variables each managed service passes to the tests (its URL, CA files...). */
+  const serviceVars = new Map<ServiceName, Record<string, string>>();
   let runDir: string | undefined;
   let esStackDir: string | undefined;
   let counts: TestCounts & { problem?: string | undefined } = {
@@ -270,7 +291,7 @@ async function main(): Promise<number> {
         : [];
       if (shared?.running && shared.url) {
         console.error(`[test] ${service}: reusing the running stack at ${shared.url}`);
-        env[URL_ENV[service]] = shared.url;
+        serviceVars.set(service, serviceEnv(shared));
         managed.push(service);
         if (service === "es") esStackDir = sharedStateDir();
         continue;
@@ -286,7 +307,7 @@ async function main(): Promise<number> {
       results.forEach((r, i) => {
         const service = toStart[i] as ServiceName;
         if (r.status === "fulfilled") {
-          env[URL_ENV[service]] = r.value.url;
+          serviceVars.set(service, serviceEnv(r.value));
           managed.push(service);
           if (service === "es") esStackDir = runDir;
         } else {
@@ -296,6 +317,7 @@ async function main(): Promise<number> {
       if (errors.length > 0) throw new Error(errors.join("\n"));
     }
     if (interrupted) throw new Error("interrupted while starting the servers");
+    for (const vars of serviceVars.values()) Object.assign(env, vars);
     env["CONNECTORS_TEST_STACK"] = managed.join(",");
     if (esStackDir) env["CONNECTORS_STACK_DIR"] = esStackDir;
 
@@ -363,7 +385,11 @@ async function main(): Promise<number> {
     if (runDir) {
       if (opts.keepServers) {
         console.error(`[test] servers left running (CONNECTORS_STACK_DIR=${runDir}):`);
-        for (const s of managed) console.error(`[test]   ${URL_ENV[s]}=${env[URL_ENV[s]]}`);
+        for (const s of managed) {
+          for (const [name, value] of Object.entries(serviceVars.get(s) ?? {})) {
+            console.error(`[test]   ${name}=${value}`);
+          }
+        }
       } else {
         try {
           await stopAll({ keepData: false });

@@ -303,3 +303,79 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * The URL of the TLS + security Elasticsearch node (`ES_SECURE_URL`, `https://127.0.0.1:PORT`,
+ * no trailing slash). `deno task test` starts that node only for test files that call this.
+ */
+export function esSecureUrl(): string {
+  return requiredEnv("ES_SECURE_URL", "the TLS + security Elasticsearch node");
+}
+
+/** The PEM file of the CA that signed the secure node's certificate (`ES_SECURE_CA`). */
+export function esSecureCa(): string {
+  return requiredEnv("ES_SECURE_CA", "the TLS + security Elasticsearch node");
+}
+
+/** The PEM file of a CA unrelated to the secure node, for "wrong CA" tests. */
+export function esSecureWrongCa(): string {
+  return requiredEnv("ES_SECURE_WRONG_CA", "the TLS + security Elasticsearch node");
+}
+
+/** The password of the secure node's `elastic` superuser (`ES_SECURE_PASSWORD`). */
+export function esSecurePassword(): string {
+  // not requiredEnv: a password keeps its trailing slashes
+  const value = Deno.env.get("ES_SECURE_PASSWORD");
+  return value || requiredEnv("ES_SECURE_PASSWORD", "the TLS + security Elasticsearch node");
+}
+
+/**
+ * How {@link esSecureJson} authenticates: a user and password (basic auth), an encoded API key
+ * (`Authorization: ApiKey <encoded>`), a whole `Authorization` header value, or `null` for none.
+ */
+export type EsSecureAuth =
+  | { username: string; password: string }
+  | { apiKey: string }
+  | { header: string }
+  | null;
+
+/**
+ * Like {@link esJson}, against the secure node: over https trusting {@link esSecureCa} (a
+ * `Deno.createHttpClient` closed after the call), as `elastic:<esSecurePassword()>` unless `auth`
+ * says otherwise. Throws with the status and body when the answer is not 2xx.
+ */
+export async function esSecureJson<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth?: EsSecureAuth,
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  const who = auth === undefined ? { username: "elastic", password: esSecurePassword() } : auth;
+  if (who && "username" in who) {
+    headers["authorization"] = `Basic ${btoa(`${who.username}:${who.password}`)}`;
+  } else if (who && "apiKey" in who) headers["authorization"] = `ApiKey ${who.apiKey}`;
+  else if (who) headers["authorization"] = who.header;
+  let payload: string | undefined;
+  if (typeof body === "string") {
+    payload = body;
+    headers["content-type"] = "application/x-ndjson";
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers["content-type"] = "application/json";
+  }
+  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(esSecureCa())] });
+  try {
+    const res = await fetch(`${esSecureUrl()}${path.startsWith("/") ? "" : "/"}${path}`, {
+      method,
+      headers,
+      client,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : {}) as T;
+  } finally {
+    client.close();
+  }
+}
