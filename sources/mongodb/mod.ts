@@ -49,6 +49,7 @@ import {
   type AdvancedRuleError,
   BaseDataSource,
   type ConfigurationSpec,
+  ConfigurationValidationError,
   type DocItem,
   type Document,
   type Filtering,
@@ -126,6 +127,54 @@ export function pemFormat(text: string): string {
     const body = m[2]!.trim().split(/\s+/).filter((part) => part !== "");
     return `${m[1]}\n${body.join("\n")}\n${m[3]}\n`;
   }).join("");
+}
+
+/** A PEM certificate block whose body is base64 (what `ssl_ca` must hold). */
+const PEM_CERTIFICATE =
+  /-----BEGIN [A-Z0-9 ]*CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END [A-Z0-9 ]*CERTIFICATE-----/;
+
+/**
+ * True when `text` (as typed, line breaks possibly lost) holds at least one PEM certificate.
+ *
+ * @example
+ * ```ts
+ * import { isPemCertificate } from "./mod.ts";
+ * if (!isPemCertificate("-----BEGIN CERTIFICATE----- MIIB AAAA -----END CERTIFICATE-----")) throw new Error();
+ * if (isPemCertificate("/etc/ssl/ca.pem") || isPemCertificate("-----BEGIN CERTIFICATE----- ?! -----END CERTIFICATE-----")) throw new Error();
+ * ```
+ */
+export function isPemCertificate(text: string): boolean {
+  return PEM_CERTIFICATE.test(pemFormat(text));
+}
+
+/**
+ * What is wrong with a `host` value before any connection, or undefined: a URL of another
+ * scheme (`http://...`), or a string the driver cannot parse. Never shows credentials.
+ *
+ * @example
+ * ```ts
+ * import { hostProblem } from "./mod.ts";
+ * if (hostProblem("mongodb://db1:27017,db2:27017/?replicaSet=rs0") !== undefined) throw new Error();
+ * if (hostProblem("db:27017") !== undefined) throw new Error();
+ * if (!hostProblem("http://db.example.com")?.includes("got a http:// URL")) throw new Error();
+ * if (!hostProblem("mongodb://db:notaport")?.includes("not a valid MongoDB connection string")) throw new Error();
+ * ```
+ */
+export function hostProblem(host: string): string | undefined {
+  const trimmed = host.trim();
+  if (trimmed === "") return undefined; // the framework reports a required field left empty
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1];
+  if (scheme !== undefined && !/^mongodb(\+srv)?$/i.test(scheme)) {
+    return `must be a mongodb:// or mongodb+srv:// connection string or host:port, got a ${scheme.toLowerCase()}:// URL`;
+  }
+  try {
+    // Parses the string and its options; connects nothing.
+    new MongoClient(connectionUri(trimmed));
+  } catch (error) {
+    const detail = redactUri((error as Error).message ?? String(error)).replace(/\s+/g, " ");
+    return `is not a valid MongoDB connection string (${detail.trim()})`;
+  }
+  return undefined;
 }
 
 /**
@@ -324,8 +373,37 @@ export class MongoDataSource extends BaseDataSource {
     return options;
   }
 
+  /** `'Label' (key)` of a field, for messages. */
+  #name(key: string): string {
+    const label = MongoDataSource.getDefaultConfiguration()[key]?.label ?? key.toUpperCase();
+    return `'${label}' (${key})`;
+  }
+
+  /**
+   * Problems of the settings that need no server: the form of `host` and, with TLS on, that
+   * `ssl_ca` holds a PEM certificate (a path or a truncated paste would only show up as a
+   * failed handshake).
+   */
+  #settingProblems(): string[] {
+    const problems: string[] = [];
+    const host = hostProblem(this.#string("host"));
+    if (host) problems.push(`${this.#name("host")} ${host}`);
+    const ca = this.#string("ssl_ca");
+    if (this.value<boolean>("ssl_enabled") === true && ca !== "" && !isPemCertificate(ca)) {
+      problems.push(
+        `${
+          this.#name("ssl_ca")
+        } is not a PEM certificate: paste the certificate text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----`,
+      );
+    }
+    return problems;
+  }
+
   /** Connects once (lazily: the constructor does no I/O); errors carry clear messages. */
   async #connect(action: string): Promise<MongoClient> {
+    // Settings that cannot work fail here, naming the field, before any connection attempt.
+    const problems = this.#settingProblems();
+    if (problems.length > 0) throw new ConfigurationValidationError(problems);
     if (!this.#connected) {
       this.#connected = (async () => {
         const uri = connectionUri(this.#string("host"));

@@ -51,6 +51,7 @@ import {
   type AdvancedRuleError,
   BaseDataSource,
   type ConfigurationSpec,
+  ConfigurationValidationError,
   decodeUtf8,
   type DocItem,
   type Document,
@@ -137,6 +138,60 @@ export interface S3SyncCursor {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Characters no S3 bucket name has ever allowed outside (legacy names included). */
+const LEGACY_BUCKET_NAME = /^[A-Za-z0-9._-]{3,255}$/;
+
+/**
+ * What is wrong with one entry of `buckets` (of `count` entries), or undefined. Names that no
+ * S3 store accepts are refused before any request; names AWS allows only for buckets created
+ * before 2018 (upper case, `_`) are let through, the store decides.
+ *
+ * @example
+ * ```ts
+ * import { bucketNameProblem } from "./mod.ts";
+ * if (bucketNameProblem("reports-2024", 1) !== undefined || bucketNameProblem("*", 1) !== undefined) throw new Error();
+ * if (!bucketNameProblem("Bad Bucket!", 1)?.includes("is not a valid bucket name")) throw new Error();
+ * if (!bucketNameProblem("*", 2)?.includes("only entry")) throw new Error();
+ * ```
+ */
+export function bucketNameProblem(bucket: string, count: number): string | undefined {
+  if (bucket === "*") {
+    return count === 1 ? undefined : "must be the only entry (* means every bucket)";
+  }
+  if (LEGACY_BUCKET_NAME.test(bucket)) return undefined;
+  return "is not a valid bucket name (3-63 characters: lower-case letters, digits, '.' and '-')";
+}
+
+/**
+ * What is wrong with an `endpoint_url` value, or undefined (empty means AWS): it must be an
+ * absolute `http://` or `https://` URL. The message shows no user-info part.
+ *
+ * @example
+ * ```ts
+ * import { endpointProblem } from "./mod.ts";
+ * if (endpointProblem("") !== undefined || endpointProblem("http://minio:9000") !== undefined) throw new Error();
+ * if (!endpointProblem("not a url")?.includes("must be an http:// or https:// URL")) throw new Error();
+ * if (!endpointProblem("ftp://files.example.com")?.includes("got ftp:")) throw new Error();
+ * ```
+ */
+export function endpointProblem(endpoint: string): string | undefined {
+  const text = endpoint.trim();
+  if (text === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `must be an http:// or https:// URL such as http://minio.internal:9000, got '${
+      text.replace(/\/\/[^/@]*@/, "//***@")
+    }'`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `must be an http:// or https:// URL such as http://minio.internal:9000, got ${url.protocol}`;
+  }
+  if (url.hostname === "") return "must name a host, e.g. http://minio.internal:9000";
+  return undefined;
 }
 
 /** The body of a GetObject response as the Node runtime of the SDK returns it. */
@@ -333,8 +388,30 @@ export class S3DataSource extends BaseDataSource {
     return [...new Set(list.map((b) => String(b).trim()).filter((b) => b !== ""))];
   }
 
-  /** What a sync lists: the advanced rules, else every configured bucket. */
+  /**
+   * The scopes of a sync, each listed once (one key) before the first document is yielded: a
+   * missing bucket, a refused listing or a bad prefix in the second rule must not fail the sync
+   * after the first rule's objects were written.
+   */
   async #scopes(filtering?: Filtering): Promise<S3Rule[]> {
+    const scopes = await this.#resolveScopes(filtering);
+    for (const scope of scopes) {
+      await this.#send("list", { bucket: scope.bucket }, (c, o) =>
+        c.send(
+          new ListObjectsV2Command({
+            Bucket: scope.bucket,
+            MaxKeys: 1,
+            ...(scope.prefix ? { Prefix: scope.prefix } : {}),
+          }),
+          o,
+        ));
+    }
+    return scopes;
+  }
+
+  /** What a sync lists: the advanced rules, else every configured bucket (not yet listed). */
+  async #resolveScopes(filtering?: Filtering): Promise<S3Rule[]> {
+    await this.validateConfig();
     const { rules, problems } = parseS3Rules(filtering?.advanced_snippet?.value);
     if (problems.length > 0) {
       throw new FatalError(`Invalid advanced sync rules: ${problems.join("; ")}`);
@@ -351,8 +428,38 @@ export class S3DataSource extends BaseDataSource {
     return buckets.map((bucket) => ({ bucket, prefix: "", extensions: [] }));
   }
 
+  /** `'Label' (key)` of a field, for messages. */
+  #name(key: string): string {
+    const label = S3DataSource.getDefaultConfiguration()[key]?.label ?? key.toUpperCase();
+    return `'${label}' (${key})`;
+  }
+
+  /** Problems of the settings that need no request: the endpoint's form, the bucket names. */
+  #settingProblems(): string[] {
+    const problems: string[] = [];
+    const endpoint = endpointProblem(this.#string("endpoint_url"));
+    if (endpoint) problems.push(`${this.#name("endpoint_url")} ${endpoint}`);
+    const buckets = this.#buckets();
+    for (const bucket of buckets) {
+      const problem = bucketNameProblem(bucket, buckets.length);
+      if (problem) problems.push(`${this.#name("buckets")} value '${bucket}' ${problem}`);
+    }
+    return problems;
+  }
+
+  /**
+   * Checks the settings that need no request, naming the field: the SDK would otherwise report
+   * a malformed endpoint as a failure of the first bucket it tries.
+   */
+  override validateConfig(): Promise<void> {
+    const problems = this.#settingProblems();
+    if (problems.length > 0) return Promise.reject(new ConfigurationValidationError(problems));
+    return Promise.resolve();
+  }
+
   /** Checks that every configured bucket exists and is accessible (or that buckets can be listed for `*`). */
   override async ping(): Promise<void> {
+    await this.validateConfig();
     const buckets = this.#buckets();
     if (buckets.length === 0 || (buckets.length === 1 && buckets[0] === "*")) {
       await this.#send("list", {}, (c, o) => c.send(new ListBucketsCommand({}), o));

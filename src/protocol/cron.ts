@@ -74,6 +74,7 @@ interface FieldSpec {
   nameBase?: number;
 }
 
+const SECONDS: FieldSpec = { name: "seconds", min: 0, max: 59 };
 const MINUTES: FieldSpec = { name: "minutes", min: 0, max: 59 };
 const HOURS: FieldSpec = { name: "hours", min: 0, max: 23 };
 const DAYS_OF_MONTH: FieldSpec = { name: "day-of-month", min: 1, max: 31 };
@@ -339,6 +340,8 @@ export function parseCron(expression: string): CronSchedule {
       `expected 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year]), got ${fields.length}`,
     );
   }
+  // The seconds field is ignored, as in Elastic's framework, but a typo in it is still refused.
+  parseField(fields[0]!, SECONDS, expression);
   const [, minuteText, hourText, domText, monthText, dowText, yearText] = fields as [
     string,
     string,

@@ -15,10 +15,16 @@ Deno.test("cron: the next run is strictly after the given time", () => {
   assert.equal(next("* * * * * ?", "2024-05-02T00:00:59.999Z"), "2024-05-02T00:01:00.000Z");
 });
 
-Deno.test("cron: the seconds field is ignored, as Elastic does", () => {
+Deno.test("cron: the seconds field is ignored, as Elastic does, but a typo in it is refused", () => {
   assert.equal(next("30 * * * * ?", "2024-05-02T00:00:10Z"), "2024-05-02T00:01:00.000Z");
   assert.equal(next("0/10 5 * * * ?", "2024-05-02T00:00:00Z"), "2024-05-02T00:05:00.000Z");
-  assert.equal(next("garbage 5 * * * ?", "2024-05-02T00:00:00Z"), "2024-05-02T00:05:00.000Z");
+  for (const bad of ["garbage 5 * * * ?", "61 * * * * ?", "60 * * * * ?"]) {
+    assert.throws(
+      () => parseCron(bad),
+      /seconds (has an invalid value|value \d+ is out of range)/,
+      bad,
+    );
+  }
 });
 
 Deno.test("cron: steps, ranges and lists", () => {

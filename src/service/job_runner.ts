@@ -33,12 +33,7 @@ import type {
   SourceContext,
   WorkerPool,
 } from "../source/mod.ts";
-import {
-  ConfigurationValidationError,
-  createSource,
-  toSourceConfiguration,
-  validateConfiguration,
-} from "../source/mod.ts";
+import { createSource, toSourceConfiguration, validateConfiguration } from "../source/mod.ts";
 import type {
   ContentSyncRequest,
   ContentSyncResult,
@@ -507,10 +502,11 @@ export class JobRunner {
     if (statusOf(error) === 403) {
       return `Connector is not authorized to access index [${job.doc.connector.index_name}]. API key may need to be regenerated. Status code: [403].`;
     }
-    if (error instanceof ConfigurationValidationError) {
-      return redact(`Cannot sync connector ${this.connectorId}: ${errorMessage(error)}`);
-    }
-    return redact(errorMessage(error));
+    // Every job error names its connector (a user reading one job list sees several).
+    const text = errorMessage(error);
+    return redact(
+      text.includes(this.connectorId) ? text : `Cannot sync connector ${this.connectorId}: ${text}`,
+    );
   }
 
   /** The last completed job of this connector and job type, for the skip decision. */

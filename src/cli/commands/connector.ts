@@ -397,8 +397,10 @@ export async function prepareConnector(
   const problems: string[] = [];
   try {
     validateConfiguration(toSourceConfiguration(configuration, sourceClass));
-    // The constructor must accept the values too (it does no I/O by contract).
-    createSource(sourceClass, configuration, standaloneContext());
+    // The constructor must accept the values too (it does no I/O by contract), and so must the
+    // source's own checks (a glob, an absolute folder), as they are before every sync.
+    const source = createSource(sourceClass, configuration, standaloneContext());
+    if (source.validateConfig) await source.validateConfig();
   } catch (error) {
     if (error instanceof ConfigurationValidationError) problems.push(...error.problems);
     else problems.push((error as Error).message);
