@@ -169,21 +169,35 @@ Deno.test({
       await service.waitForOutput(/Serving \d+ connector/, { timeoutMs: 90_000 });
 
       await t.step(
-        "a configuration without its directory key fails, nothing is synced",
+        "a configuration without its directory key needs configuration, nothing is synced",
         async () => {
           const seed = await seeded();
           const connector = (await kibana.getConnector(seed.id))!;
           delete connector.configuration.directory;
           await kibana.putConnector(seed.id, { ...connector, status: "connected" });
-          const jobId = await kibana.startSync(seed.id);
-          await expectRefused(seed, jobId, /\(directory\)/);
           const after = await waitFor(async () => {
             const doc = await kibana.getConnector(seed.id);
-            return doc?.configuration?.directory ? doc : undefined;
-          }, { message: "check-in to put the directory key back" });
+            return doc?.status === "needs_configuration" ? doc : undefined;
+          }, { message: "check-in to mark the connector needs_configuration" });
           assert.equal(after.configuration.directory.value, "", "never the sample folder");
+          const job = await waitForJob(await kibana.startSync(seed.id));
+          assert.equal(job.status, "error");
+          assert.match(
+            job.error,
+            /needs configuration.*'Directory path' \(directory\) cannot be empty/,
+          );
+          assert.equal((await kibana.getConnector(seed.id))?.status, "needs_configuration");
+          assert.deepEqual(await snapshotIndex(seed.index), seed.before, "the index is untouched");
         },
       );
+
+      await t.step("a job snapshot without the directory key fails naming it", async () => {
+        const seed = await seeded();
+        const doc = createSyncJobDoc(seed.id, (await kibana.getConnector(seed.id))!);
+        delete doc.connector.configuration.directory;
+        const { _id } = await kibana.json("POST", `/${JOBS}/_doc?refresh=true`, doc);
+        await expectRefused(seed, _id, /'Directory path' \(directory\) cannot be empty/, true);
+      });
 
       await t.step("a job whose snapshot has no configuration fails", async () => {
         const seed = await seeded();
@@ -238,7 +252,8 @@ Deno.test({
         ) {
           const seed = await seeded();
           await activateRules(seed.id, [rule]);
-          await expectRefused(seed, await kibana.startSync(seed.id), /Filtering|rule/i);
+          // Check-in validates only a draft, so the connector itself is connected again.
+          await expectRefused(seed, await kibana.startSync(seed.id), /Filtering|rule/i, true);
         }
       });
 

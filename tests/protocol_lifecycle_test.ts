@@ -70,11 +70,14 @@ Deno.test("check-in: created → needs_configuration with the schema, configured
   assert.equal(prepared.features.incremental_sync.enabled, false);
   assert.ok(prepared.last_seen, "the service checked in");
 
-  // Nothing runs while the connector is not configured.
+  // A job of a connector that is not configured does not wait unseen: it fails naming the field.
   const early = await kibana.startSync(c!.id);
-  await new Promise((r) => setTimeout(r, 2500));
-  assert.equal((await kibana.getJob(early))?.status, "pending");
-  await kibana.cancelJob(early);
+  const failed = await waitFor(async () => {
+    const job = await kibana.getJob(early);
+    return job?.status === "error" ? job : undefined;
+  }, { message: "the early job to fail" });
+  assert.match(failed.error, /needs configuration.*'Prefix' \(prefix\) cannot be empty/);
+  assert.equal((await kibana.getConnector(c!.id))?.status, "needs_configuration", "left as it was");
 
   await kibana.configureConnector(c!.id, { prefix: "good", secret: "s3cret-value-123" });
   assert.equal((await kibana.getConnector(c!.id))?.status, "configured");

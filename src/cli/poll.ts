@@ -1,11 +1,13 @@
 /**
  * `--action poll` (or any of `schedule`, `sync_content`, `sync_access_control`, `cleanup`):
- * connect, run the preflight, and run the selected services until SIGINT/SIGTERM.
+ * check the service types and custom sources of the config (before any connection), connect,
+ * run the preflight, and run the selected services until SIGINT/SIGTERM.
  *
  * @module
  */
-import { runService } from "../service/mod.ts";
+import { FORCED_SHUTDOWN_MS, runService } from "../service/mod.ts";
 import type { CliContext } from "./main.ts";
+import { checkServiceStartup } from "./startup.ts";
 
 /**
  * Runs the service until a signal; returns the exit code.
@@ -17,15 +19,28 @@ import type { CliContext } from "./main.ts";
  * ```
  */
 export async function pollAction(context: CliContext): Promise<number> {
+  // A bad service type or custom source fails here, before anything connects.
+  await checkServiceStartup(context.config, { logger: context.logger });
   const controller = new AbortController();
+  const urgent = new AbortController();
   let signals = 0;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   const onSignal = (name: string) => () => {
     signals++;
     if (signals === 1) {
-      context.logger.info(`Received ${name}, shutting down (send it again to exit at once)`);
+      context.logger.info(`Received ${name}, shutting down (send it again to hurry)`);
       controller.abort(new DOMException(`${name} received`, "AbortError"));
+    } else if (signals === 2) {
+      context.logger.warning(
+        `Received ${name} again: marking running jobs suspended, exiting within ${
+          FORCED_SHUTDOWN_MS / 1000
+        }s (send it again to exit at once)`,
+      );
+      urgent.abort(new DOMException(`${name} received again`, "AbortError"));
+      // The bound holds even when a request or a source hangs.
+      deadline = setTimeout(() => Deno.exit(1), FORCED_SHUTDOWN_MS + 1_000);
     } else {
-      context.logger.warning(`Received ${name} again, exiting now`);
+      context.logger.warning(`Received ${name} a third time, exiting now`);
       Deno.exit(1);
     }
   };
@@ -35,14 +50,16 @@ export async function pollAction(context: CliContext): Promise<number> {
     await runService(context.config, {
       logger: context.logger,
       signal: controller.signal,
+      urgent: urgent.signal,
       services: context.options.services,
     });
-    return 0;
+    return urgent.signal.aborted ? 1 : 0;
   } catch (error) {
     // A signal during the preflight or a retry wait is a clean shutdown, not a failure.
-    if (controller.signal.aborted) return 0;
+    if (controller.signal.aborted) return urgent.signal.aborted ? 1 : 0;
     throw error;
   } finally {
+    clearTimeout(deadline);
     for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
   }
 }

@@ -115,6 +115,48 @@ export type FinishedJob = Pick<
   "status" | "error" | "job_type" | "indexed_document_count" | "deleted_document_count"
 >;
 
+/**
+ * The fields written on a connector when its job ends (spec §3.3): `last_synced`, `status`
+ * (`error` if the job ended `error`, else `connected`), `error`, the lane status and error,
+ * `sync_cursor` for completed content jobs (when `cursor` is given) and the last counts of
+ * terminal jobs. A vanished job (`null`) sets both lanes to `error`.
+ *
+ * @example
+ * ```ts
+ * import { syncDoneFields } from "./connector_repository.ts";
+ * const job = { status: "suspended", error: null, job_type: "full" } as const;
+ * const doc = syncDoneFields({ ...job, indexed_document_count: 3, deleted_document_count: 0 });
+ * if (doc.last_sync_status !== "suspended" || doc.status !== "connected") throw new Error();
+ * if ("last_indexed_document_count" in doc) throw new Error("suspended is not terminal");
+ * ```
+ */
+export function syncDoneFields(
+  job: FinishedJob | null,
+  options: { cursor?: { value: unknown }; now?: Date } = {},
+): Partial<ConnectorDoc> {
+  const status: JobStatus = job?.status ?? "error";
+  let error = job === null ? JOB_NOT_FOUND_ERROR : job.error;
+  if ((error === null || error === undefined) && status === "error") error = UNKNOWN_ERROR;
+  const doc: Partial<ConnectorDoc> = {
+    last_synced: (options.now ?? new Date()).toISOString(),
+    status: status === "error" ? "error" : "connected",
+    error: error ?? null,
+  };
+  const lanes: SyncLane[] = job === null ? ["content", "access_control"] : [laneOf(job.job_type)];
+  for (const lane of lanes) {
+    const fields = laneFields(lane);
+    Object.assign(doc, { [fields.status]: status, [fields.error]: error ?? null });
+  }
+  if (job && job.job_type !== "access_control" && status === "completed" && options.cursor) {
+    doc.sync_cursor = options.cursor.value ?? null;
+  }
+  if (job && TERMINAL_JOB_STATUSES.includes(status)) {
+    doc.last_indexed_document_count = job.indexed_document_count ?? 0;
+    doc.last_deleted_document_count = job.deleted_document_count ?? 0;
+  }
+  return doc;
+}
+
 const toConnector: (hit: Hit<ConnectorDoc>) => Connector = toVersioned;
 
 /** Options of {@linkcode ConnectorRepository}. */
@@ -318,37 +360,30 @@ export class ConnectorRepository {
   }
 
   /**
-   * The connector update when a job ends (spec §3.3): `last_synced`, `status` (`error` if the
-   * job ended `error`, else `connected`), `error`, the lane status and error, `sync_cursor` for
-   * completed content jobs (when `cursor` is given) and the last counts of terminal jobs. A
-   * vanished job (`null`) sets both lanes to `error` with "Couldn't find the job".
+   * The connector update when a job ends (spec §3.3), see {@linkcode syncDoneFields}. A vanished
+   * job (`null`) sets both lanes to `error` with "Couldn't find the job".
    */
   async syncDone(
     id: string,
     job: FinishedJob | null,
     options: { cursor?: { value: unknown }; now?: Date } = {},
   ): Promise<void> {
-    const status: JobStatus = job?.status ?? "error";
-    let error = job === null ? JOB_NOT_FOUND_ERROR : job.error;
-    if ((error === null || error === undefined) && status === "error") error = UNKNOWN_ERROR;
-    const doc: Partial<ConnectorDoc> = {
-      last_synced: (options.now ?? new Date()).toISOString(),
-      status: status === "error" ? "error" : "connected",
-      error: error ?? null,
-    };
-    const lanes: SyncLane[] = job === null ? ["content", "access_control"] : [laneOf(job.job_type)];
-    for (const lane of lanes) {
-      const fields = laneFields(lane);
-      Object.assign(doc, { [fields.status]: status, [fields.error]: error ?? null });
-    }
-    if (job && job.job_type !== "access_control" && status === "completed" && options.cursor) {
-      doc.sync_cursor = options.cursor.value ?? null;
-    }
-    if (job && TERMINAL_JOB_STATUSES.includes(status)) {
-      doc.last_indexed_document_count = job.indexed_document_count ?? 0;
-      doc.last_deleted_document_count = job.deleted_document_count ?? 0;
-    }
-    await this.update(id, doc);
+    await this.update(id, syncDoneFields(job, options));
+  }
+
+  /**
+   * {@linkcode ConnectorRepository.syncDone} only while the job's lane is still `in_progress`
+   * (a guarded read-modify-write), so that it never overwrites what the job's runner wrote first.
+   * Returns true when it wrote; false when the lane was already released or the connector is gone.
+   */
+  async syncDoneIfLocked(id: string, job: FinishedJob, now = new Date()): Promise<boolean> {
+    const status = laneFields(laneOf(job.job_type)).status;
+    let wrote = false;
+    await this.updateWithRetry(id, (connector) => {
+      wrote = connector.doc[status] === "in_progress";
+      return wrote ? syncDoneFields(job, { now }) : undefined;
+    });
+    return wrote;
   }
 
   /**

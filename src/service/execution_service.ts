@@ -10,6 +10,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import { classifyError, errorMessage } from "../errors/mod.ts";
+import { isAuthFailure } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -19,12 +20,20 @@ import type {
   SyncJobRepository,
   SyncLane,
 } from "../protocol/mod.ts";
-import { LANE_JOB_TYPES } from "../protocol/mod.ts";
-import { laneFields } from "../protocol/mod.ts";
+import {
+  ACTIVE_JOB_STATUSES,
+  CONCURRENCY_RETRIES,
+  isVersionConflict,
+  LANE_JOB_TYPES,
+  laneFields,
+} from "../protocol/mod.ts";
 import type { Limiter } from "../sync/mod.ts";
 import { createLimiter } from "../sync/mod.ts";
 import type { JobInterruptedError, JobRunner } from "./job_runner.ts";
 import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";
+
+/** Milliseconds {@linkcode ExecutionService.forceSuspend} gets after a shutdown's grace ran out. */
+export const DEFAULT_RECORD_STOP_MS = 2_000;
 
 /** What the execution service needs. */
 export interface ExecutionDeps {
@@ -49,7 +58,8 @@ export interface ExecutionDeps {
  * import { ExecutionService } from "./execution_service.ts";
  * const executor = new ExecutionService(deps);
  * await executor.round();
- * await executor.shutdown(new ServiceShutdownError(), 10_000);
+ * await executor.shutdown(() => new ServiceShutdownError(), 10_000);
+ * await executor.forceSuspend(() => new ServiceShutdownError(), 2_000); // a second SIGTERM
  * ```
  */
 export class ExecutionService {
@@ -61,6 +71,8 @@ export class ExecutionService {
   readonly #waiting = new Map<string, string>();
   /** Set by {@linkcode ExecutionService.shutdown}: no job starts afterwards. */
   #stopping = false;
+  /** A runner's lock refused with 401/403 (the service's credentials): the next round fails. */
+  #denied: unknown;
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
@@ -96,13 +108,17 @@ export class ExecutionService {
 
   /** One polling round over the lanes served. */
   async round(): Promise<void> {
+    // A refused lock fails the round once, so that the loop backs off instead of retrying it.
+    const denied = this.#denied;
+    this.#denied = undefined;
+    if (denied !== undefined) throw denied;
     if (this.#lanes.length === 0) return;
     const { config, connectors } = this.#deps;
     if (!ownsAnyConnector(config)) return;
     const owned = new Map((await listOwnedConnectors(connectors, config)).map((c) => [c.id, c]));
-    const runnable = [...owned.values()]
-      .filter((c) => c.doc.status !== "created" && c.doc.status !== "needs_configuration")
-      .map((c) => c.id);
+    // A job of a connector that needs configuration fails naming the empty field instead of
+    // waiting unseen; a `created` one waits for its first check-in (one round).
+    const runnable = [...owned.values()].filter((c) => c.doc.status !== "created").map((c) => c.id);
     if (runnable.length === 0) return;
     for (const lane of this.#lanes) {
       await this.#startLane(lane, runnable, owned);
@@ -139,7 +155,8 @@ export class ExecutionService {
         try {
           await runner.run();
         } catch (error) {
-          this.#deps.logger.error(`Job runner ${job.id} crashed: ${String(error)}`);
+          if (isAuthFailure(error)) this.#denied ??= error;
+          else this.#deps.logger.error(`Job runner ${job.id} crashed: ${String(error)}`);
         } finally {
           this.#running.delete(job.id);
         }
@@ -180,9 +197,14 @@ export class ExecutionService {
 
   /**
    * Stops every running job with `reason` (they end `suspended` on shutdown) and waits up to
-   * `graceMs` for them to record it.
+   * `graceMs` for them to record it; the end of those still running then is recorded without
+   * them ({@linkcode ExecutionService.forceSuspend}, within `recordMs`).
    */
-  async shutdown(reason: () => JobInterruptedError, graceMs: number): Promise<void> {
+  async shutdown(
+    reason: () => JobInterruptedError,
+    graceMs: number,
+    recordMs: number = DEFAULT_RECORD_STOP_MS,
+  ): Promise<void> {
     this.#stopping = true;
     const runners = [...this.#running.values()];
     if (runners.length > 0) {
@@ -204,8 +226,87 @@ export class ExecutionService {
       this.#deps.logger.warning(
         `${this.#running.size} job(s) did not finish within ${
           graceMs / 1000
-        }s; the cleanup service will mark them`,
+        }s; recording their end without them`,
       );
+      await this.forceSuspend(reason, recordMs);
     }
+  }
+
+  /**
+   * The hurried end of {@linkcode ExecutionService.shutdown} (a second SIGTERM): stops every
+   * running job and records its end itself, without waiting for the sync to wind down: a job
+   * still `in_progress` becomes `suspended` (`canceling`: `canceled`) and its connector's lane
+   * is released, each write guarded so that it never overwrites what the runner wrote first.
+   * Jobs whose runner was already recording the end get the rest of the time to finish.
+   * Resolves within `graceMs`, recorded or not.
+   */
+  async forceSuspend(reason: () => JobInterruptedError, graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const runners = [...this.#running.values()];
+    for (const runner of runners) runner.stop(reason());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"late">((
+      resolve,
+    ) => (timer = setTimeout(resolve, graceMs, "late")));
+    const work = (async () => {
+      const outcomes = await Promise.allSettled(runners.map((r) => this.#recordStop(r)));
+      if (outcomes.some((o) => o.status === "rejected" || !o.value)) {
+        await Promise.all([this.#limiters.content.drain(), this.#limiters.access_control.drain()]);
+      }
+      return outcomes.filter((o) => o.status === "rejected").length;
+    })();
+    const failed = await Promise.race([work.catch(() => runners.length), timedOut]);
+    clearTimeout(timer);
+    if (failed === 0) return;
+    this.#deps.logger.warning(
+      failed === "late"
+        ? `The end of ${this.#running.size} job(s) was not recorded within ${graceMs / 1000}s`
+        : `The end of ${failed} job(s) could not be recorded`,
+    );
+  }
+
+  /**
+   * Ends a stopped runner's job and releases its lane unless the runner did it already; true
+   * when this wrote the job's end.
+   */
+  async #recordStop(runner: JobRunner): Promise<boolean> {
+    const { jobs, connectors, logger } = this.#deps;
+    let ended: SyncJob | undefined;
+    let wrote = false;
+    for (let attempt = 1; !ended && attempt <= CONCURRENCY_RETRIES; attempt++) {
+      const job = await jobs.get(runner.jobId);
+      if (!job) return false;
+      if (!ACTIVE_JOB_STATUSES.includes(job.doc.status)) {
+        // Never claimed (the lane may be another process's) or ended by the runner meanwhile.
+        if (attempt === 1) return false;
+        ended = job;
+        break;
+      }
+      const status = job.doc.status === "canceling" ? "canceled" : "suspended";
+      try {
+        await jobs.terminate(job.id, status, { version: job });
+        ended = { ...job, doc: { ...job.doc, status, error: null } };
+        wrote = true;
+      } catch (error) {
+        // A heartbeat or the runner wrote meanwhile: read again.
+        if (!isVersionConflict(error)) throw error;
+      }
+    }
+    if (!ended) return false;
+    const released = await connectors.syncDoneIfLocked(runner.connectorId, {
+      status: ended.doc.status,
+      error: ended.doc.error ?? null,
+      job_type: ended.doc.job_type,
+      indexed_document_count: ended.doc.indexed_document_count ?? 0,
+      deleted_document_count: ended.doc.deleted_document_count ?? 0,
+    });
+    if (!wrote) return false;
+    logger.info(
+      `Job ${ended.id} marked ${ended.doc.status}${
+        released ? " and its connector's lane released" : ""
+      } without waiting for its sync to stop`,
+      { connector_id: runner.connectorId, job_id: ended.id },
+    );
+    return true;
   }
 }

@@ -8,11 +8,12 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config/mod.ts";
-import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
-import { raceSignal } from "../es/mod.ts";
+import { errorMessage, FatalError } from "../errors/mod.ts";
+import { credentialsOf, describeAuthFailure, isAuthFailure, raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
+  Connector,
   ConnectorFeatures,
   ConnectorRepository,
   JobCounters,
@@ -331,20 +332,57 @@ export class JobRunner {
     return await readPlatinumLicenseProblem(this.#deps.contentClient);
   }
 
+  /**
+   * Ends the job `error` without running it, because its connector needs configuration: the
+   * message names what is missing; the connector document is left as it is.
+   */
+  async refuseUnconfigured(connector: Connector): Promise<void> {
+    const { durableJobs, registry } = this.#deps;
+    let reason = `connector ${this.connectorId} needs configuration`;
+    try {
+      const cls = await registry.load(connector.doc.service_type ?? "");
+      validateConfiguration(toSourceConfiguration(connector.doc.configuration, cls));
+    } catch (error) {
+      reason += ` (${redact(errorMessage(error))})`;
+    }
+    const error = `Cannot run job ${this.jobId}: ${reason}`;
+    try {
+      const fresh = await durableJobs.get(this.jobId);
+      if (!fresh || !RUNNABLE_JOB_STATUSES.includes(fresh.doc.status)) return;
+      await durableJobs.terminate(this.jobId, "error", { error, version: fresh });
+      this.#logger.error(error);
+    } catch (e) {
+      // Another process ended it first; anything else is tried again next round.
+      if (!isVersionConflict(e)) {
+        this.#logger.warning(`Cannot end job ${this.jobId}: ${redact(errorMessage(e))}`);
+      }
+    }
+  }
+
   /** Stops the job with `reason` (its status says how the job ends). */
   stop(reason: JobInterruptedError): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
   }
 
-  /** Locks the lane, claims the job, runs it and records the end. Never throws. */
+  /**
+   * Locks the lane, claims the job, runs it and records the end. Throws only when the lock is
+   * refused with 401/403 (the service's own credentials: every job would fail the same way).
+   */
   async run(): Promise<JobRunOutcome> {
     const { durableConnectors, durableJobs, hostname } = this.#deps;
     const log = this.#logger;
     const jobType = this.job.doc.job_type ?? "full";
     let start;
     try {
+      // Failed without a lock, so the connector stays `needs_configuration` for Kibana's flow.
+      const current = await durableConnectors.get(this.connectorId);
+      if (current?.doc.status === "needs_configuration") {
+        await this.refuseUnconfigured(current);
+        return "error";
+      }
       start = await durableConnectors.startSync(this.connectorId, jobType);
     } catch (error) {
+      if (isAuthFailure(error)) throw error;
       log.warning(`Cannot start job ${this.jobId}: ${redact(errorMessage(error))}`);
       return "skipped";
     }
@@ -499,11 +537,14 @@ export class JobRunner {
   }
 
   #errorText(job: SyncJob, error: unknown): string {
-    if (statusOf(error) === 403) {
-      return `Connector is not authorized to access index [${job.doc.connector.index_name}]. API key may need to be regenerated. Status code: [403].`;
-    }
+    // Elasticsearch's own reason (action, index, privilege, or "api key is expired"), and which
+    // credential it refused; the content client carries the connector's own api_key, if any.
+    const text = isAuthFailure(error)
+      ? `${
+        describeAuthFailure(error, credentialsOf(this.#deps.contentClient))
+      } while syncing into ${job.doc.connector.index_name}`
+      : errorMessage(error);
     // Every job error names its connector (a user reading one job list sees several).
-    const text = errorMessage(error);
     return redact(
       text.includes(this.connectorId) ? text : `Cannot sync connector ${this.connectorId}: ${text}`,
     );

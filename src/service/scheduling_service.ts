@@ -8,8 +8,8 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import type { Config, ConnectorEntry } from "../config/mod.ts";
-import { classifyError, errorMessage } from "../errors/mod.ts";
-import { raceSignal } from "../es/mod.ts";
+import { classifyError, errorMessage, statusOf } from "../errors/mod.ts";
+import { deniedSentence, isAuthFailure, raceSignal } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -33,11 +33,11 @@ import type { DataSource, DataSourceClass, Filtering } from "../source/mod.ts";
 import {
   createSource,
   featuresOf,
-  mergeConfigurationSchema,
   toSourceConfiguration,
   validateConfiguration,
 } from "../source/mod.ts";
 import { createLimiter, validateFiltering } from "../sync/mod.ts";
+import { checkInChanges, deepEqual } from "./check_in.ts";
 import { readPlatinumLicenseProblem } from "./license.ts";
 import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";
 
@@ -123,17 +123,6 @@ export function nextScheduledRun(
   return next ? { next, invalid } : { invalid };
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function isEmptyConfiguration(configuration: unknown): boolean {
-  if (typeof configuration !== "object" || configuration === null) return true;
-  return Object.values(configuration).every((field) =>
-    typeof field === "object" && field !== null && (field as { type?: unknown }).type === "category"
-  );
-}
-
 /**
  * Check-in and scheduling of owned connectors, one {@linkcode SchedulingService.round} per
  * `service.idling`.
@@ -176,6 +165,7 @@ export class SchedulingService {
     }
     const limiter = createLimiter(Math.max(1, config.service.max_concurrent_scheduling_tasks));
     let retriable: unknown;
+    let denied: unknown;
     await Promise.all(owned.map((connector) =>
       limiter.run(async () => {
         try {
@@ -183,7 +173,14 @@ export class SchedulingService {
         } catch (error) {
           if (this.#deps.signal.aborted) return;
           if (classifyError(error) === "retriable") retriable ??= error;
-          else {
+          // Refused credentials or writes fail the round once (the loop backs off), not per connector.
+          else if (isAuthFailure(error)) denied ??= error;
+          else if (isVersionConflict(error)) {
+            // Another process checked the connector in meanwhile: it is read afresh next round.
+            logger.debug(`Connector ${connector.id} changed during its check-in; next round`, {
+              connector_id: connector.id,
+            });
+          } else {
             logger.error(
               `Check-in of connector ${connector.id} failed: ${redact(errorMessage(error))}`,
               {
@@ -195,6 +192,7 @@ export class SchedulingService {
       })
     ));
     if (retriable !== undefined) throw retriable;
+    if (denied !== undefined) throw denied;
   }
 
   /** Runs `log` when `value` differs from the last one reported under `key`. */
@@ -240,7 +238,7 @@ export class SchedulingService {
     }
     const prepared = await connectors.updateWithRetry(
       id,
-      (current) => this.#prepareDoc(current, cls, serviceType),
+      (current) => checkInChanges(current, cls, serviceType),
     );
     if (!prepared) return;
     if (
@@ -291,31 +289,6 @@ export class SchedulingService {
     for (const jobType of ["full", "incremental", "access_control"]) {
       this.#evaluatedUntil.set(`${id}:${jobType}`, now);
     }
-  }
-
-  /** The fields `prepare` writes (spec §2.1): schema, status, service type, features. */
-  #prepareDoc(
-    current: Connector,
-    cls: DataSourceClass,
-    serviceType: string,
-  ): Partial<ConnectorDoc> | undefined {
-    const doc: Partial<ConnectorDoc> = {};
-    const stored = current.doc.configuration as Record<string, unknown> | null;
-    const { configuration, changed } = mergeConfigurationSchema(stored, cls);
-    if (isEmptyConfiguration(stored)) {
-      doc.configuration = configuration;
-      doc.status = "needs_configuration";
-    } else if (changed) {
-      doc.configuration = configuration;
-    }
-    if (!current.doc.service_type) doc.service_type = serviceType;
-    const features = featuresOf(cls);
-    const existing = (current.doc.features ?? {}) as Record<string, unknown>;
-    const differs = Object.entries(features).some(([key, value]) =>
-      !sameJson(existing[key], value)
-    );
-    if (differs) doc.features = { ...existing, ...features };
-    return Object.keys(doc).length > 0 ? doc : undefined;
   }
 
   async #heartbeat(connector: Connector): Promise<void> {
@@ -379,9 +352,10 @@ export class SchedulingService {
           : errorMessage(error),
       );
     } finally {
+      // A source whose close hangs must not hold the shutdown.
       if (source?.close) {
-        await source.close().catch((e) =>
-          log.warning(`Closing the source failed: ${errorMessage(e)}`)
+        await raceSignal(source.close(), signal).catch((e) =>
+          signal.aborted || log.warning(`Closing the source failed: ${errorMessage(e)}`)
         );
       }
     }
@@ -419,7 +393,7 @@ export class SchedulingService {
       const filtering = structuredClone(current.doc.filtering ?? []);
       const entry = filtering.find((e) => e?.domain === DEFAULT_FILTERING_DOMAIN);
       // A draft edited again meanwhile is validated in the next round instead.
-      if (!entry || !sameJson(strip(entry.draft), strip(validated))) return undefined;
+      if (!entry || !deepEqual(strip(entry.draft), strip(validated))) return undefined;
       entry.draft.validation = { state: result.state, errors: result.errors };
       if (result.state === "valid") entry.active = structuredClone(entry.draft);
       return { filtering };
@@ -458,7 +432,16 @@ export class SchedulingService {
       return false;
     } catch (error) {
       if (classifyError(error) === "retriable") throw error;
-      log.warning(`Cannot read the Elasticsearch license: ${errorMessage(error)}`);
+      // Once per reason: a key without `monitor` would repeat it every round.
+      const text = statusOf(error) === 403
+        ? deniedSentence(
+          "read the Elasticsearch license",
+          error,
+          "monitor",
+          "access-control syncs are not scheduled",
+        )
+        : `Cannot read the Elasticsearch license: ${errorMessage(error)}`;
+      this.#once("license", text, () => log.warning(text));
       return false;
     }
   }

@@ -6,7 +6,8 @@
  * cleanup every `service.job_cleanup_interval`. The loops pause together while Elasticsearch is
  * unreachable and resume by themselves; a loop that keeps failing otherwise (`service.max_errors`
  * within `service.max_errors_span`) stops the process. On shutdown running jobs are suspended and
- * their connectors' lanes released.
+ * their connectors' lanes released; a second signal cuts that short to
+ * {@linkcode FORCED_SHUTDOWN_MS}.
  *
  * @module
  */
@@ -14,18 +15,28 @@ import { dirname } from "node:path";
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config/mod.ts";
 import { classifyError, errorMessage, FatalError } from "../errors/mod.ts";
-import { createEsClient, sleep, waitForCluster } from "../es/mod.ts";
+import {
+  createEsClient,
+  credentialsOf,
+  describeAuthFailure,
+  isAuthFailure,
+  sleep,
+  waitForCluster,
+} from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { redact } from "../log/mod.ts";
+import { displayUrl, redact } from "../log/mod.ts";
 import {
   ConnectorRepository,
+  CONNECTORS_INDEX,
   ensureSystemIndices,
+  JOBS_INDEX,
   SyncJobRepository,
   SystemIndexMissingError,
 } from "../protocol/mod.ts";
 import { SourceRegistry, WorkerPool } from "../source/mod.ts";
 import { CleanupService } from "./cleanup_service.ts";
 import { ClusterGate } from "./cluster_gate.ts";
+import { DeniedBackoff } from "./denied_backoff.ts";
 import { ErrorBudget } from "./error_budget.ts";
 import { ExecutionService } from "./execution_service.ts";
 import { JobInterruptedError, JobRunner, ServiceShutdownError } from "./job_runner.ts";
@@ -36,12 +47,22 @@ import type { ServiceName } from "./service_names.ts";
 
 /** Milliseconds running jobs get on shutdown to record `suspended` before the process exits. */
 export const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Milliseconds spent marking running jobs `suspended` without their runners: at once on a second
+ * signal, and after {@linkcode SHUTDOWN_GRACE_MS} for jobs whose sync does not stop.
+ */
+export const FORCED_SHUTDOWN_MS = 2_000;
 
 /** Options of {@linkcode runService}. */
 export interface ServiceOptions {
   logger: Logger;
   /** Aborting it shuts the service down (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /**
+   * Aborting it (a second signal) hurries the shutdown: running jobs are marked `suspended` and
+   * their lanes released without waiting for their syncs, within {@linkcode FORCED_SHUTDOWN_MS}.
+   */
+  urgent?: AbortSignal;
   /** The services to run (`--action`); all four when omitted. */
   services?: readonly ServiceName[];
 }
@@ -88,7 +109,7 @@ async function preflightSystemIndices(
     } catch (error) {
       const retriable = error instanceof SystemIndexMissingError ||
         classifyError(error) === "retriable";
-      if (!retriable) throw error;
+      if (!retriable) throw withAuthReason(error, client);
       const message = redact(error instanceof FatalError ? error.message : errorMessage(error));
       if (attempt >= attempts) {
         throw new FatalError(
@@ -102,6 +123,19 @@ async function preflightSystemIndices(
       await sleep(config.service.preflight_idle * 1000, options.signal);
     }
   }
+}
+
+/**
+ * A preflight failure caused by refused credentials, with Elasticsearch's reason and the
+ * credential used appended (the system-index check states only what it tried).
+ */
+function withAuthReason(error: unknown, client: Client): unknown {
+  const cause = error instanceof FatalError ? error.cause : error;
+  if (!isAuthFailure(cause)) return error;
+  const what = error instanceof FatalError ? `${error.message}: ` : "";
+  return new FatalError(`${what}${describeAuthFailure(cause, credentialsOf(client))}`, {
+    cause,
+  });
 }
 
 /**
@@ -142,13 +176,18 @@ export async function runService(config: Config, options: ServiceOptions): Promi
   const durableClient = createEsClient(config.elasticsearch, { logger });
   const connectorClients = new Map<string, Client>();
   let workers: WorkerPool | undefined;
+  let onUrgent: (() => void) | undefined;
   try {
     const info = await waitForCluster(client, config.elasticsearch, {
       logger,
       signal,
       allowVersionMismatch: allowVersionMismatch(),
     });
-    logger.info(`Connected to Elasticsearch ${info.version} at ${config.elasticsearch.host}`);
+    logger.info(
+      `Connected to Elasticsearch ${info.version} at ${displayUrl(config.elasticsearch.host)} as ${
+        credentialsOf(client)
+      }`,
+    );
     await preflightSystemIndices(client, config, info.major, { logger, signal });
     const services = SERVICE_NAMES.filter((name) => options.services?.includes(name) ?? true);
     logger.info(`Running services: ${services.join(", ")}`);
@@ -177,11 +216,16 @@ export async function runService(config: Config, options: ServiceOptions): Promi
     const durableConnectors = new ConnectorRepository(durableClient, { logger });
     const durableJobs = new SyncJobRepository(durableClient, { logger });
     const contentClientFor = (connectorId: string): Client => {
-      const apiKey = config.connectors.find((entry) => entry.connector_id === connectorId)?.api_key;
+      const index = config.connectors.findIndex((entry) => entry.connector_id === connectorId);
+      const apiKey = config.connectors[index]?.api_key;
       if (!apiKey) return durableClient;
       let perConnector = connectorClients.get(connectorId);
       if (!perConnector) {
-        perConnector = createEsClient(config.elasticsearch, { logger, apiKey });
+        perConnector = createEsClient(config.elasticsearch, {
+          logger,
+          apiKey,
+          apiKeySource: `connectors[${index}].api_key`,
+        });
         connectorClients.set(connectorId, perConnector);
       }
       return perConnector;
@@ -189,14 +233,23 @@ export async function runService(config: Config, options: ServiceOptions): Promi
 
     const gate = new ClusterGate(
       async () => {
-        await client.cluster.health({}, { maxRetries: 0 } as never);
+        // What the loops read: a starting cluster answers health checks before these searches.
+        await client.search(
+          {
+            index: [CONNECTORS_INDEX, JOBS_INDEX],
+            size: 0,
+            ignore_unavailable: true,
+            allow_no_indices: true,
+          },
+          { maxRetries: 0 } as never,
+        );
       },
       logger,
       {
         initial: config.elasticsearch.initial_backoff_duration,
         multiplier: config.elasticsearch.backoff_multiplier,
         signal,
-        host: config.elasticsearch.host,
+        host: displayUrl(config.elasticsearch.host),
       },
     );
     const lanes = lanesOf(services);
@@ -244,31 +297,52 @@ export async function runService(config: Config, options: ServiceOptions): Promi
         config.service.max_errors,
         config.service.max_errors_span,
       );
+      // Refused credentials or writes: said once, then rounds less and less often.
+      const denial = new DeniedBackoff(logger, {
+        loop: name,
+        initial: intervalSeconds,
+        credentials: credentialsOf(client),
+      });
       while (!signal.aborted) {
         await gate.ready();
         if (signal.aborted) break;
+        let pause = intervalSeconds * 1000;
         try {
           await body();
+          gate.reportSuccess();
+          denial.allowed();
         } catch (error) {
           if (signal.aborted) break;
-          if (classifyError(error) === "retriable") gate.reportFailure(error);
+          if (classifyError(error) === "retriable") gate.reportFailure(error, name);
+          else if (isAuthFailure(error)) pause = Math.max(pause, denial.denied(error));
           else {
             logger.error(`The ${name} loop failed: ${redact(errorMessage(error))}`);
             budget.record(error);
           }
         }
-        await sleep(intervalSeconds * 1000, signal).catch(() => {});
+        await sleep(pause, signal).catch(() => {});
       }
     };
     // Running jobs are stopped as soon as the shutdown starts, not after the loops end.
     const suspended = new Promise<void>((resolve) => {
       const suspend = () =>
-        executor.shutdown(() => new ServiceShutdownError(), SHUTDOWN_GRACE_MS).then(
+        executor.shutdown(() => new ServiceShutdownError(), SHUTDOWN_GRACE_MS, FORCED_SHUTDOWN_MS)
+          .then(
+            resolve,
+            resolve,
+          );
+      if (signal.aborted) suspend();
+      else signal.addEventListener("abort", suspend, { once: true });
+    });
+    // A second signal: record the jobs' end at once instead of waiting for loops and syncs.
+    const hurried = new Promise<void>((resolve) => {
+      onUrgent = () =>
+        void executor.forceSuspend(() => new ServiceShutdownError(), FORCED_SHUTDOWN_MS).then(
           resolve,
           resolve,
         );
-      if (signal.aborted) suspend();
-      else signal.addEventListener("abort", suspend, { once: true });
+      if (options.urgent?.aborted) onUrgent();
+      else options.urgent?.addEventListener("abort", onUrgent, { once: true });
     });
     let fatal: unknown;
     const loops = [
@@ -285,12 +359,15 @@ export async function runService(config: Config, options: ServiceOptions): Promi
         controller.abort(error);
       })
     );
-    await Promise.all(loops);
-    await suspended;
+    const stopped = await Promise.race([
+      Promise.all([...loops, suspended]).then(() => "stopped" as const),
+      hurried.then(() => "hurried" as const),
+    ]);
     if (fatal !== undefined) throw fatal;
-    logger.info("Service stopped");
+    logger.info(stopped === "stopped" ? "Service stopped" : "Service stopped (hurried)");
   } finally {
     options.signal.removeEventListener("abort", stop);
+    if (onUrgent) options.urgent?.removeEventListener("abort", onUrgent);
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
     workers?.close();
     await Promise.allSettled([

@@ -19,6 +19,7 @@ import { backoffDelay, sleep } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { SyncStats } from "./types.ts";
 import { type BoundedQueue, QUEUE_END, QUEUE_TIMEOUT } from "./bounded_queue.ts";
+import { isMissingPipelineItem } from "./content_index.ts";
 import { SYNC_JOB_STAMP_FIELD, utf8Length } from "./document.ts";
 import type { ErrorMonitor } from "./error_monitor.ts";
 import { createLimiter, type Limiter } from "./limiter.ts";
@@ -197,6 +198,8 @@ export class BulkSink {
   readonly #inFlight = new Set<InFlightBatch>();
   readonly #idFilter = new Uint16Array(ID_FILTER_SLOTS);
   readonly #loggedKinds = new Set<string>();
+  /** Set once a bulk answer said the pipeline does not exist: later batches go without it. */
+  #pipelineMissing = false;
 
   constructor(options: BulkSinkOptions) {
     this.#o = options;
@@ -330,9 +333,12 @@ export class BulkSink {
       if (logger.enabled("DEBUG")) {
         logger.debug(`Sending a batch of ${pending.length} operations (${body.length} bytes)`);
       }
+      const querystring = { ...this.#querystring };
+      const sentPipeline = querystring.pipeline !== undefined;
       const response = await client.transport.request<{ errors?: boolean; items?: unknown[] }>(
-        { method: "POST", path: this.#path, querystring: this.#querystring, bulkBody: body },
-        { signal, maxRetries: bulk.max_retries },
+        { method: "POST", path: this.#path, querystring, bulkBody: body },
+        // `bulk.retry_interval`, not the client's: a whole batch waits as its per-item retries do.
+        { signal, maxRetries: bulk.max_retries, retryInterval: bulk.retry_interval } as never,
       );
       const items = response?.items;
       if (!Array.isArray(items) || items.length !== pending.length) {
@@ -343,16 +349,26 @@ export class BulkSink {
         );
       }
       const retry: BulkOperation[] = [];
+      const withoutPipeline: BulkOperation[] = [];
       for (let i = 0; i < pending.length; i++) {
         const op = pending[i]!;
         const item = items[i] as Record<string, BulkItemResult>;
         const data = item[op.action] ?? Object.values(item)[0] ?? {};
         if (data.error) {
-          if (data.status === 429 && attempt < bulk.max_retries) retry.push(op);
+          if (sentPipeline && isMissingPipelineItem(data)) withoutPipeline.push(op);
+          else if (data.status === 429 && attempt < bulk.max_retries) retry.push(op);
           else this.#failed(op, data);
         } else {
           this.#succeeded(op, data.result);
         }
+      }
+      if (withoutPipeline.length > 0) {
+        // The pipeline could not be checked (no read_pipeline) and does not exist: as when the
+        // check finds it missing, index without it, and resend these items at once.
+        this.#dropPipeline();
+        pending = [...withoutPipeline, ...retry];
+        attempt--;
+        continue;
       }
       if (retry.length === 0) return;
       const wait = backoffDelay(attempt, { initial: bulk.retry_interval, multiplier: 2 });
@@ -364,6 +380,17 @@ export class BulkSink {
       await sleep(wait, signal);
       pending = retry;
     }
+  }
+
+  /** Sends no pipeline from now on; warns once. */
+  #dropPipeline(): void {
+    const name = this.#querystring.pipeline;
+    delete this.#querystring.pipeline;
+    if (this.#pipelineMissing || name === undefined) return;
+    this.#pipelineMissing = true;
+    this.#o.logger.warning(
+      `Ingest pipeline ${name} does not exist: indexing into ${this.#o.index} without a pipeline`,
+    );
   }
 
   #succeeded(op: BulkOperation, result: string | undefined): void {

@@ -7,9 +7,21 @@
 import { dirname } from "node:path";
 import type { Client } from "@elastic/elasticsearch";
 import { classifyError, ConnectorsError, errorMessage, FatalError } from "../../errors/mod.ts";
-import { createEsClient, describeFailure } from "../../es/mod.ts";
+import {
+  createEsClient,
+  credentialsOf,
+  describeAuthFailure,
+  describeFailure,
+  isAuthFailure,
+  isTlsTrustFailure,
+  mayBePlainToTls,
+  startupFailure,
+  tlsTrustHint,
+  tlsWarnings,
+} from "../../es/mod.ts";
 import type { ClusterInfo } from "../../es/mod.ts";
 import { readClusterInfo } from "../../es/mod.ts";
+import { displayUrl } from "../../log/mod.ts";
 import { SourceRegistry } from "../../source/mod.ts";
 import type { CliContext } from "../main.ts";
 import type { Prompter } from "./_prompt.ts";
@@ -17,6 +29,8 @@ import { toJson } from "./_output.ts";
 
 /** Retries of a management request on a passing failure (commands fail fast, the service waits). */
 export const DEFAULT_COMMAND_MAX_RETRIES = 1;
+/** Seconds before that retry: a person is waiting at the terminal. */
+export const DEFAULT_COMMAND_RETRY_INTERVAL = 1;
 
 const CLIENT_ERRORS = ["ConnectionError", "TimeoutError", "NoLivingConnectionsError"];
 
@@ -74,26 +88,37 @@ export class CommandEnv {
     this.context.logger.warning(text);
   }
 
-  /** The Elasticsearch URL of the config. */
+  /** The Elasticsearch URL of the config, for output: without user name and password. */
   get host(): string {
-    return this.context.config.elasticsearch.host;
+    return displayUrl(this.context.config.elasticsearch.host);
   }
 
   /** The client (created on first use, closed by {@linkcode CommandEnv.close}). */
   client(): Client {
-    this.#client ??= createEsClient(this.context.config.elasticsearch, {
-      logger: this.context.logger,
-      maxRetries: DEFAULT_COMMAND_MAX_RETRIES,
-    });
+    if (!this.#client) {
+      for (const warning of tlsWarnings(this.context.config.elasticsearch)) this.warn(warning);
+      this.#client = createEsClient(this.context.config.elasticsearch, {
+        logger: this.context.logger,
+        maxRetries: DEFAULT_COMMAND_MAX_RETRIES,
+        retryInterval: DEFAULT_COMMAND_RETRY_INTERVAL,
+      });
+    }
     return this.#client;
   }
 
-  /** Version and health of the cluster; fails with a readable message when it is unreachable. */
+  /**
+   * Version and health of the cluster; fails with a readable message when it is unreachable,
+   * refuses the credentials, or when TLS is misconfigured (`ca_certs`, `http://` to a TLS port).
+   */
   async cluster(): Promise<ClusterInfo> {
     try {
-      return await readClusterInfo(this.client());
+      const info = await readClusterInfo(this.client());
+      for (const sentence of info.denied ?? []) this.warn(sentence);
+      return info;
     } catch (error) {
-      throw this.explain(error);
+      const es = this.context.config.elasticsearch;
+      const fatal = await startupFailure(error, this.client(), es, "");
+      throw fatal ?? this.explain(error);
     }
   }
 
@@ -116,13 +141,26 @@ export class CommandEnv {
     const fromClient = (error as { meta?: unknown }).meta !== undefined ||
       CLIENT_ERRORS.includes(error.name);
     if (!fromClient) return error;
-    if (classifyError(error) === "retriable") {
+    const es = this.context.config.elasticsearch;
+    if (isTlsTrustFailure(error)) {
       return new FatalError(
-        `Cannot reach Elasticsearch at ${this.host}: ${
-          describeFailure(error)
-        } (set elasticsearch.host in ${this.context.config.file} or CONNECTORS_ES_HOST)`,
+        `Cannot connect to Elasticsearch at ${this.host}: ${error.message}: ${tlsTrustHint(es)}`,
         { cause: error },
       );
+    }
+    if (classifyError(error) === "retriable") {
+      const hint = mayBePlainToTls(es.host, error)
+        ? `if the server speaks TLS on that port, use https:// in elasticsearch.host (${this.context.config.file})`
+        : `set elasticsearch.host in ${this.context.config.file} or CONNECTORS_ES_HOST`;
+      return new FatalError(
+        `Cannot reach Elasticsearch at ${this.host}: ${describeFailure(error)} (${hint})`,
+        { cause: error },
+      );
+    }
+    if (isAuthFailure(error)) {
+      return new FatalError(describeAuthFailure(error, credentialsOf(this.client())), {
+        cause: error,
+      });
     }
     if ((error as { meta?: unknown }).meta !== undefined) {
       return new FatalError(`Elasticsearch refused the request: ${errorMessage(error)}`, {
