@@ -674,3 +674,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "mass-deletion guard: content and access-control syncs delete nothing past it",
+  ...opts,
+  fn: async () => {
+    const client = testClient();
+    const index = uniqueIndex("sync-guard");
+    const acl = `.search-acl-filter-${index}`;
+    const users = (count: number) =>
+      async function* () {
+        for (let i = 0; i < count; i++) yield { _id: `user-${i}`, identity: { email: `u${i}@x` } };
+      };
+    try {
+      await runSync({ client, index, source: sourceOf(() => generate(10)) });
+      // An empty source is refused, then allowed by the override.
+      await assert.rejects(
+        runSync({ client, index, source: sourceOf(() => generate(0)) }),
+        /yielded no document while \S+ holds 10.*allow_empty_full_sync/,
+      );
+      assert.equal(await countIndex(client, index), 10, "nothing deleted");
+      // Above the ratio: 4 of 10 would go, 30% allowed.
+      const guard = { allowEmptyFullSync: false, maxDeletionRatio: 0.3 };
+      await assert.rejects(
+        runSync({ client, index, source: sourceOf(() => generate(6)), deletionGuard: guard }),
+        /delete 4 of the 10 documents .*max_deletion_ratio 0\.3/,
+      );
+      assert.equal(await countIndex(client, index), 10, "nothing deleted");
+      const below = await runSync({
+        client,
+        index,
+        source: sourceOf(() => generate(8)),
+        deletionGuard: guard,
+      });
+      assert.equal(below.stats.deleted_document_count, 2);
+      const allowed = await runSync({
+        client,
+        index,
+        source: sourceOf(() => generate(0)),
+        deletionGuard: { allowEmptyFullSync: true, maxDeletionRatio: null },
+      });
+      assert.equal(allowed.totalDocumentCount, 0);
+
+      // The same guard protects the access-control index.
+      const aclSource = (count: number) =>
+        sourceOf(() => generate(0), { getAccessControl: users(count) } as never);
+      await runSync({ client, index: acl, jobType: "access_control", source: aclSource(5) });
+      await assert.rejects(
+        runSync({ client, index: acl, jobType: "access_control", source: aclSource(0) }),
+        /yielded no document while \S+ holds 5/,
+      );
+      assert.equal(await countIndex(client, acl), 5, "no user deleted");
+    } finally {
+      await dropIndex(client, index);
+      await dropIndex(client, acl);
+      await client.close();
+    }
+  },
+});
