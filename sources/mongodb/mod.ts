@@ -44,7 +44,7 @@ import {
   Timestamp,
 } from "mongodb";
 import { FatalError, SkippableError } from "../../src/errors/mod.ts";
-import { registerSecret } from "../../src/log/mod.ts";
+import { registerSecret, registerUrlSecrets } from "../../src/log/mod.ts";
 import {
   type AdvancedRuleError,
   BaseDataSource,
@@ -212,8 +212,12 @@ function uriUser(uri: string): string {
   }
 }
 
-/** Registers the password of a URI's user-info part as a secret, so no log line shows it. */
+/**
+ * Registers the password of a URI's user-info part as a secret, so no log line shows it (cut at
+ * the last `@` before the options, so that a seed list or an unescaped `/` still counts).
+ */
 function registerUriSecret(uri: string): void {
+  registerUrlSecrets(uri);
   const rest = uri.trim().replace(/^mongodb(\+srv)?:\/\//i, "").split("?")[0] ?? "";
   const info = rest.includes("@") ? rest.slice(0, rest.lastIndexOf("@")) : undefined;
   if (!info || !info.includes(":")) return;

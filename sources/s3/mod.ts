@@ -46,7 +46,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { DEFAULT_CONCURRENT_DOWNLOADS } from "../../src/config/defaults.ts";
 import { FatalError, SkippableError } from "../../src/errors/mod.ts";
-import { registerSecret } from "../../src/log/mod.ts";
+import { displayUrl, registerSecret, registerUrlSecrets } from "../../src/log/mod.ts";
 import {
   type AdvancedRuleError,
   BaseDataSource,
@@ -332,10 +332,12 @@ export class S3DataSource extends BaseDataSource {
     return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : fallback;
   }
 
-  /** Where requests go, for messages. */
+  /** Where requests go, for messages (never with the user-info of the endpoint URL). */
   get #endpoint(): string {
-    return this.#string("endpoint_url") ||
-      `AWS S3 (${this.#string("region") || DEFAULT_S3_REGION})`;
+    const endpoint = this.#string("endpoint_url");
+    return endpoint
+      ? displayUrl(endpoint)
+      : `AWS S3 (${this.#string("region") || DEFAULT_S3_REGION})`;
   }
 
   /** The SDK client, built on first use (the constructor does no I/O). */
@@ -354,6 +356,7 @@ export class S3DataSource extends BaseDataSource {
         },
       };
       const endpoint = this.#string("endpoint_url");
+      registerUrlSecrets(endpoint);
       if (endpoint) config.endpoint = endpoint;
       if (this.value<boolean>("force_path_style") === true) config.forcePathStyle = true;
       const accessKeyId = this.#string("aws_access_key_id");

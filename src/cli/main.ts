@@ -41,7 +41,9 @@ export async function main(
   argv: string[],
   io: { print?: (text: string) => void; printError?: (text: string) => void; sink?: LogSink } = {},
 ): Promise<number> {
-  const print = io.print ?? ((text: string) => Deno.stdout.writeSync(encoder.encode(text + "\n")));
+  // Command output passes the redactor too: no secret, nor a URL's user-info, reaches stdout.
+  const print = io.print ??
+    ((text: string) => Deno.stdout.writeSync(encoder.encode(redact(text) + "\n")));
   const printError = io.printError ?? ((text: string) => stderrWriter(text));
   let options: CliOptions;
   try {

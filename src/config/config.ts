@@ -8,11 +8,14 @@
 import type { LineCounter, YAMLError } from "yaml";
 import { ConfigError } from "../errors/mod.ts";
 import type { LogLevel } from "../log/mod.ts";
+import { displayUrl, registerUrlSecrets } from "../log/mod.ts";
 import { checkTree, checkValue, describe, isPlainObject, unknownKeyError } from "./_check.ts";
 import type { CheckContext } from "./_check.ts";
 import { type KeyPath, parseWithPositions } from "./_locate.ts";
 import { CONFIG_KEYS, keySpec } from "./_schema.ts";
+import { applySecretFiles } from "./_secret_files.ts";
 import { ENV_OVERRIDES, expandDottedKeys, interpolate, readEnv, setPath } from "./_tree.ts";
+import { rememberSourceGrants } from "../source/sandbox/grants.ts";
 import { rememberLocations } from "./locations.ts";
 import * as D from "./defaults.ts";
 
@@ -54,7 +57,12 @@ export interface ElasticsearchConfig {
   host: string;
   username?: string;
   password?: string;
+  /** File the password was read from (container secrets). */
+  password_file?: string;
+  /** Encoded (base64 of `id:secret`) or `id:secret`. */
   api_key?: string;
+  /** File the API key was read from (container secrets). */
+  api_key_file?: string;
   ca_certs?: string;
   verify_certs: boolean;
   headers: Record<string, string>;
@@ -115,6 +123,8 @@ export interface ConnectorEntry {
   service_type?: string;
   /** Per-connector API key used for that connector's content writes. */
   api_key?: string;
+  /** File that API key was read from. */
+  api_key_file?: string;
   /** Overrides `service.allow_empty_full_sync` for this connector. */
   allow_empty_full_sync?: boolean;
   /** Overrides `service.max_deletion_ratio` for this connector (null: no limit). */
@@ -128,7 +138,10 @@ export interface Config {
   elasticsearch: ElasticsearchConfig;
   service: ServiceConfig;
   connectors: ConnectorEntry[];
-  /** service type → `MODULE:ClassName`. */
+  /**
+   * service type → `MODULE:ClassName`. The grants of extended entries (`{module, net, read,
+   * env, import, integrity}`) are attached to this map: `sourceGrantOf(config.sources, type)`.
+   */
   sources: Record<string, string>;
   /** Warnings found while loading (unknown keys), for the caller to log. */
   warnings: string[];
@@ -296,6 +309,8 @@ function build(
   const filled = withDefaults(tree);
   const elasticsearch = filled.elasticsearch as ElasticsearchConfig;
   const service = filled.service as ServiceConfig;
+  applySecretFiles(filled.elasticsearch as never, connectors as never, connectorPaths, ctx);
+  registerUrlSecrets(elasticsearch.host);
   service.service_types = [...new Set(service.service_types)];
   if (elasticsearch.password !== undefined && elasticsearch.username === undefined) {
     throw new ConfigError(
@@ -309,7 +324,7 @@ function build(
       `${file}${
         where(["elasticsearch", "host"])
       }: elasticsearch.host must be an http:// or https:// URL, got ${
-        JSON.stringify(elasticsearch.host)
+        JSON.stringify(displayUrl(elasticsearch.host))
       }`,
     );
   }
@@ -331,6 +346,7 @@ function build(
       );
     }
   }
+  rememberSourceGrants(sources, ctx.sourceGrants ?? {});
   const config: Config = { file, elasticsearch, service, connectors, sources, warnings };
   return { config, connectorPaths };
 }

@@ -6,6 +6,7 @@ import { loadConfig, parseConfig } from "./config.ts";
 import { configLocation } from "./locations.ts";
 import { checkServiceTypes, serviceTypeProblems } from "./service_types.ts";
 import { CONFIG_KEYS, ELASTIC_ONLY_KEYS, keySpec } from "./_schema.ts";
+import { sourceGrantOf } from "../source/sandbox/grants.ts";
 
 const noEnv = { env: () => undefined };
 
@@ -359,4 +360,134 @@ Deno.test("every schema key has its default in defaultConfig, and nothing else i
   const withDefault = CONFIG_KEYS.filter((k) => /^(elasticsearch|service)\./.test(k.path))
     .filter((k) => k.default !== undefined).map((k) => k.path);
   assert.deepEqual(leaves.sort(), withDefault.sort());
+});
+
+Deno.test("password_file and api_key_file: read at start, trailing newline trimmed, redacted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, "File-Secret-Pw-1\n");
+    await Deno.writeTextFile(`${dir}/key`, "filekeyid:File-Key-Secret-2\r\n");
+    const config = parseConfig(
+      [
+        "elasticsearch:",
+        "  username: bot",
+        `  password_file: ${dir}/pw`,
+        "connectors:",
+        "  - connector_id: c1",
+        `    api_key_file: ${dir}/key`,
+      ].join("\n"),
+      "c.yml",
+      noEnv,
+    );
+    assert.equal(config.elasticsearch.password, "File-Secret-Pw-1");
+    assert.equal(config.connectors[0]!.api_key, "filekeyid:File-Key-Secret-2");
+    assert.equal(
+      redact("pw File-Secret-Pw-1 key filekeyid:File-Key-Secret-2"),
+      "pw ***** key *****",
+    );
+    const keyOnly = parseConfig(`elasticsearch.api_key_file: ${dir}/key\n`, "c.yml", noEnv);
+    assert.equal(keyOnly.elasticsearch.api_key, "filekeyid:File-Key-Secret-2");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a missing, empty or doubled secret file is a config error with file:line:col", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/empty`, "\n");
+    assert.equal(
+      configError(`elasticsearch:\n  username: bot\n  password_file: ${dir}/nope\n`),
+      `cfg.yml:3:18: elasticsearch.password_file: cannot read ${dir}/nope: no such file`,
+    );
+    assert.equal(
+      configError(`elasticsearch:\n  api_key_file: ${dir}/empty\n`),
+      `cfg.yml:2:17: elasticsearch.api_key_file: ${dir}/empty is empty`,
+    );
+    assert.match(
+      configError(`connectors:\n  - connector_id: c1\n    api_key_file: ${dir}/nope\n`),
+      /^cfg\.yml:3:19: connectors\[0\]\.api_key_file: cannot read .*: no such file$/,
+    );
+    assert.match(
+      configError(`elasticsearch:\n  api_key: k:s1234\n  api_key_file: ${dir}/empty\n`),
+      /^cfg\.yml:3:17: elasticsearch\.api_key_file and elasticsearch\.api_key are both set/,
+    );
+    assert.match(
+      configError(`elasticsearch:\n  password_file: ${dir}/empty\n`),
+      /password_file needs elasticsearch\.username/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a password in elasticsearch.host is registered and never echoed", () => {
+  const config = parseConfig(
+    "elasticsearch.host: https://bot:Host-Pw%2D3@es:9200\n",
+    "c.yml",
+    noEnv,
+  );
+  assert.equal(config.elasticsearch.host, "https://bot:Host-Pw%2D3@es:9200");
+  assert.equal(redact("Host-Pw-3 and Host-Pw%2D3"), "***** and *****");
+  assert.doesNotMatch(configError("elasticsearch.host: ftp://bot:Echo-Pw-4@es\n"), /Echo-Pw-4/);
+});
+
+Deno.test("sources: the extended entry of a sandboxed source, checked with file:line:col", () => {
+  const config = parseConfig(
+    [
+      "sources:",
+      "  crm:",
+      "    module: https://sources.example/crm.ts:Crm",
+      "    net: [api.example:443]",
+      "    read: [/srv/crm]",
+      "    env: [CRM_TOKEN]",
+      "  plain: npm:@acme/src@1.0.0:Src",
+    ].join("\n"),
+    "cfg.yml",
+    noEnv,
+  );
+  assert.equal(config.sources.crm, "https://sources.example/crm.ts:Crm");
+  assert.equal(config.sources.plain, "npm:@acme/src@1.0.0:Src");
+  assert.deepEqual(sourceGrantOf(config.sources, "crm"), {
+    net: ["api.example:443"],
+    read: ["/srv/crm"],
+    env: ["CRM_TOKEN"],
+  });
+  assert.equal(sourceGrantOf(config.sources, "plain"), undefined, "the plain form grants nothing");
+  const entry = (lines: string[]) =>
+    configError(
+      ["sources:", "  crm:", "    module: https://s.example/m.ts:M", ...lines].join("\n"),
+    );
+  assert.equal(
+    entry(["    nett: [a]"]),
+    "cfg.yml:4:5: unknown key sources.crm.nett; did you mean sources.crm.net?",
+  );
+  assert.equal(
+    entry(['    net: ["https://api.example"]']),
+    'cfg.yml:4:11: sources.crm.net[0] must be a host or host:port (no scheme, no path), got "https://api.example"',
+  );
+  assert.equal(
+    entry(["    read: [data]"]),
+    'cfg.yml:4:12: sources.crm.read[0] must be an absolute path, got "data"',
+  );
+  assert.equal(
+    entry(["    integrity: sha1-abc"]),
+    "cfg.yml:4:16: sources.crm.integrity must be sha256-, sha384- or sha512- and the base64 digest of the module's text",
+  );
+  assert.match(
+    configError("sources:\n  mine:\n    module: ./mine.ts:Mine\n    read: [/srv]\n"),
+    /^cfg\.yml:4:11: sources\.mine\.read applies to sandboxed modules only .*a local module runs with all of the service's permissions$/,
+  );
+  assert.equal(
+    configError("sources:\n  far: http://sources.example/far.ts:Far\n"),
+    "cfg.yml:2:8: sources.far is refused: plain http: is allowed from loopback hosts only (localhost, 127.0.0.1, [::1]); serve sources.example over https:",
+  );
+  assert.match(
+    configError("sources:\n  far:\n    module: http://10.1.2.3/far.ts:Far\n"),
+    /^cfg\.yml:3:13: sources\.far\.module is refused: plain http:/,
+  );
+  assert.equal(
+    configError("sources:\n  crm:\n    net: []\n"),
+    "cfg.yml:3:5: sources.crm.module is required (MODULE:ClassName)",
+  );
 });

@@ -199,7 +199,8 @@ function readCaCerts(path: string): string {
  * ```
  */
 export function credentialsOf(client: Client): string {
-  return retryContexts.get(client.transport as Transport)?.credentials ?? "the client's credentials";
+  return retryContexts.get(client.transport as Transport)?.credentials ??
+    "the client's credentials";
 }
 
 /**

@@ -9,6 +9,8 @@
  *
  * @module
  */
+export * from "./auth.ts";
 export * from "./client.ts";
 export * from "./preflight.ts";
 export * from "./retry.ts";
+export * from "./tls.ts";

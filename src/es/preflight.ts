@@ -2,15 +2,35 @@
  * Preflight: wait for the cluster with backoff, then check its version. Works without the
  * root endpoint (`GET /`), which some distributions lack, through `_cluster/health` and `_nodes`.
  *
+ * Only an unreachable or starting cluster is waited for. Refused credentials (401, 403), a
+ * certificate the client does not trust, and a plain `http://` host on a port that speaks TLS
+ * fail at once, with Elasticsearch's reason, the credential used (never its secret) and what to
+ * change. A cluster health refused with 403 is only a warning (it needs the `monitor` privilege).
+ *
  * @module
  */
 import type { Client } from "@elastic/elasticsearch";
 import type { ElasticsearchConfig } from "../config/mod.ts";
-import { FatalError } from "../errors/mod.ts";
+import { FatalError, statusOf } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { nullLogger } from "../log/mod.ts";
-import { describeFailure } from "./client.ts";
+import { displayUrl, nullLogger } from "../log/mod.ts";
+import {
+  decodeApiKey,
+  describeAuthFailure,
+  esReason,
+  missingPrivilege,
+  normalizeApiKey,
+} from "./auth.ts";
+import { credentialsOf, describeFailure } from "./client.ts";
 import { backoffDelay, sleep } from "./retry.ts";
+import {
+  httpsUrl,
+  isTlsTrustFailure,
+  mayBePlainToTls,
+  speaksTls,
+  tlsTrustHint,
+  tlsWarnings,
+} from "./tls.ts";
 
 /** Elasticsearch majors this product serves (the 8.19 client speaks to both). */
 export const SUPPORTED_ES_MAJORS: readonly number[] = [8, 9];
@@ -23,8 +43,10 @@ export interface ClusterInfo {
   major: number;
   /** Name of the cluster. */
   clusterName: string;
-  /** Health status seen. */
+  /** Health status seen (`unknown` when the credentials may not read it). */
   status: string;
+  /** What could not be read for lack of a privilege, one sentence each (for warnings). */
+  denied?: string[];
 }
 
 /** Options of {@linkcode waitForCluster}. */
@@ -48,7 +70,13 @@ export interface PreflightOptions {
  * ```
  */
 export async function readClusterInfo(client: Client): Promise<ClusterInfo> {
-  const health = await client.cluster.health({}, { maxRetries: 0 } as never);
+  const denied: string[] = [];
+  const health = await client.cluster.health({}, { maxRetries: 0 } as never).catch((error) => {
+    // The version below is what matters; health needs `monitor`, which a key may lack.
+    if (statusOf(error) !== 403) throw error;
+    denied.push(deniedSentence("read the cluster health", error, "monitor"));
+    return { cluster_name: "unknown", status: "unknown" };
+  });
   const nodes = await client.nodes.info(
     { node_id: "_local", metric: "_none", filter_path: "nodes.*.version" } as never,
     { maxRetries: 0 } as never,
@@ -59,7 +87,88 @@ export async function readClusterInfo(client: Client): Promise<ClusterInfo> {
     major: Number.parseInt(version, 10),
     clusterName: health.cluster_name,
     status: health.status,
+    ...(denied.length > 0 ? { denied } : {}),
   };
+}
+
+/**
+ * "Cannot <what>: the credentials lack the cluster privilege X (<reason>); <then>" (default:
+ * "going on without it"); the privilege is the first one Elasticsearch names, else `fallback`.
+ *
+ * @example
+ * ```ts
+ * import { deniedSentence } from "./preflight.ts";
+ * const error = { meta: { statusCode: 403, body: { error: { reason: "action [a] is unauthorized, this action is granted by the cluster privileges [read_pipeline,all]" } } } };
+ * if (!deniedSentence("check the pipeline", error).includes("cluster privilege read_pipeline")) throw new Error();
+ * ```
+ */
+export function deniedSentence(
+  what: string,
+  error: unknown,
+  fallback?: string,
+  then = "going on without it",
+): string {
+  const reason = esReason(error) ?? `HTTP ${statusOf(error) ?? "?"}`;
+  const missing = missingPrivilege(reason);
+  const privilege = missing
+    ? `the ${missing.scope} privilege ${missing.privilege}`
+    : fallback
+    ? `the cluster privilege ${fallback}`
+    : "a privilege";
+  return `Cannot ${what}: the credentials lack ${privilege} (${reason}); ${then}`;
+}
+
+/**
+ * The error to stop the start with, when retrying cannot help: refused credentials (401/403),
+ * an untrusted certificate, or plain HTTP to a TLS port. Undefined for failures worth waiting
+ * for (refused connections, 5xx, timeouts). `prefix` starts the message of refused credentials.
+ *
+ * @example
+ * ```ts
+ * import { startupFailure } from "./preflight.ts";
+ * import { createEsClient } from "./client.ts";
+ * import { defaultConfig } from "../config/mod.ts";
+ * const config = { ...defaultConfig().elasticsearch, username: "bob", password: "pw-12345" };
+ * const client = createEsClient(config);
+ * const error = { meta: { statusCode: 401, body: { error: { reason: "unable to authenticate user [bob]" } } } };
+ * const fatal = await startupFailure(error, client, config);
+ * if (!fatal?.message.includes("user bob (elasticsearch.username)")) throw new Error(fatal?.message);
+ * if (await startupFailure(new Error("connect ECONNREFUSED"), client, config) !== undefined) throw new Error();
+ * await client.close();
+ * ```
+ */
+export async function startupFailure(
+  error: unknown,
+  client: Client,
+  config: ElasticsearchConfig,
+  prefix = "Cannot start: ",
+): Promise<FatalError | undefined> {
+  const at = displayUrl(config.host);
+  const status = statusOf(error);
+  if (status === 401 || status === 403) {
+    let text = `${prefix}${describeAuthFailure(error, credentialsOf(client))}`;
+    if (status === 401 && config.api_key && !decodeApiKey(normalizeApiKey(config.api_key))) {
+      text += "; elasticsearch.api_key must be the key's `encoded` value or id:secret";
+    }
+    return new FatalError(`${text} (at ${at})`, { cause: error });
+  }
+  if (isTlsTrustFailure(error)) {
+    return new FatalError(
+      `Cannot connect to Elasticsearch at ${at}: ${(error as Error).message}: ${
+        tlsTrustHint(config)
+      }`,
+      { cause: error },
+    );
+  }
+  if (mayBePlainToTls(config.host, error) && await speaksTls(config.host)) {
+    return new FatalError(
+      `Cannot connect to Elasticsearch at ${at}: the server speaks TLS on that port (${
+        (error as Error).message
+      }); use https:// in elasticsearch.host (${httpsUrl(config.host)})`,
+      { cause: error },
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -78,6 +187,8 @@ export async function waitForCluster(
   options: PreflightOptions = {},
 ): Promise<ClusterInfo> {
   const logger = options.logger ?? nullLogger;
+  const at = displayUrl(config.host);
+  for (const warning of tlsWarnings(config)) logger.warning(warning);
   const deadline = Date.now() + config.max_wait_duration * 1000;
   let lastFailure = "";
   for (let attempt = 0;; attempt++) {
@@ -85,14 +196,17 @@ export async function waitForCluster(
       const info = await readClusterInfo(client);
       if (!options.allowVersionMismatch && !SUPPORTED_ES_MAJORS.includes(info.major)) {
         throw new FatalError(
-          `Elasticsearch at ${config.host} runs version ${info.version}; this service supports majors ${
+          `Elasticsearch at ${at} runs version ${info.version}; this service supports majors ${
             SUPPORTED_ES_MAJORS.join(" and ")
           } (set ALLOW_ES_VERSION_MISMATCH=true to try anyway)`,
         );
       }
+      for (const sentence of info.denied ?? []) logger.warning(sentence);
       return info;
     } catch (error) {
       if (error instanceof FatalError) throw error;
+      const fatal = await startupFailure(error, client, config);
+      if (fatal) throw fatal;
       lastFailure = describeFailure(error);
       const wait = backoffDelay(attempt, {
         initial: config.initial_backoff_duration,
@@ -101,7 +215,7 @@ export async function waitForCluster(
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       logger.warning(
-        `Elasticsearch at ${config.host} is not ready (${lastFailure}); retrying in ${
+        `Elasticsearch at ${at} is not ready (${lastFailure}); retrying in ${
           (Math.min(wait, remaining) / 1000).toFixed(1)
         }s`,
       );
@@ -109,6 +223,6 @@ export async function waitForCluster(
     }
   }
   throw new FatalError(
-    `Cannot reach Elasticsearch at ${config.host} within ${config.max_wait_duration}s (elasticsearch.max_wait_duration): ${lastFailure}`,
+    `Cannot reach Elasticsearch at ${at} within ${config.max_wait_duration}s (elasticsearch.max_wait_duration): ${lastFailure}`,
   );
 }

@@ -2,10 +2,12 @@
  * The injected logger. Modules receive a {@linkcode Logger}; only the CLI decides where lines go.
  *
  * Every line passes through {@linkcode redact} so that secrets registered with
- * {@linkcode registerSecret} never reach a log sink, whatever a module writes.
+ * {@linkcode registerSecret} (as written, URL-encoded and base64-encoded) and the user-info of
+ * URLs (`https://user:pass@host`) never reach a log sink, whatever a module writes.
  *
  * @module
  */
+import { maskUserinfo, urlPasswords } from "./url.ts";
 
 /** Log levels in increasing severity, named as Elastic's framework names them. */
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
@@ -69,36 +71,78 @@ export interface LoggerOptions {
 }
 
 const secrets = new Set<string>();
+let longestFirst: string[] | undefined;
 const SECRET_KEY = /pass(word)?|secret|api_?key|token|credential|authorization/i;
 const REDACTED = "*****";
 
+/** Shortest secret registered: shorter values would mask too many unrelated characters. */
+export const MIN_SECRET_LENGTH = 4;
+
+/** `value`, its URL-encoded and its base64 forms (those that differ). */
+function secretForms(value: string): string[] {
+  const forms = new Set([value, encodeURIComponent(value)]);
+  try {
+    forms.add(btoa(value));
+  } catch {
+    // not Latin-1: btoa cannot encode it, nor can a Basic or ApiKey header carry it as is
+    forms.add(btoa(String.fromCharCode(...new TextEncoder().encode(value))));
+  }
+  return [...forms];
+}
+
 /**
  * Registers a secret value so that it is masked in every log line and error text that goes
- * through {@linkcode redact}. Values shorter than 4 characters are ignored (too many false hits).
+ * through {@linkcode redact}: as written, URL-encoded and base64-encoded. Values shorter than
+ * {@linkcode MIN_SECRET_LENGTH} characters are ignored (too many false hits).
  *
  * @example
  * ```ts
  * import { redact, registerSecret } from "./logger.ts";
  * registerSecret("hunter22");
  * if (redact("password is hunter22") !== "password is *****") throw new Error();
+ * if (redact(`header ${btoa("hunter22")}`) !== "header *****") throw new Error();
  * ```
  */
 export function registerSecret(value: unknown): void {
-  if (typeof value === "string" && value.length >= 4) secrets.add(value);
+  if (typeof value !== "string" || value.length < MIN_SECRET_LENGTH) return;
+  for (const form of secretForms(value)) {
+    if (!secrets.has(form)) {
+      secrets.add(form);
+      longestFirst = undefined;
+    }
+  }
 }
 
 /**
- * Masks registered secrets in a string.
+ * Registers the password of a URL's user-info (`https://user:pass@host`), as written and
+ * decoded, with {@linkcode registerSecret}.
+ *
+ * @example
+ * ```ts
+ * import { redact, registerUrlSecrets } from "./logger.ts";
+ * registerUrlSecrets("https://bob:pa%24%24word@es:9200");
+ * if (redact("bad pa$$word") !== "bad *****") throw new Error();
+ * ```
+ */
+export function registerUrlSecrets(url: unknown): void {
+  if (typeof url !== "string") return;
+  for (const password of urlPasswords(url)) registerSecret(password);
+}
+
+/**
+ * Masks registered secrets, and the user-info of URLs (`https://***@host`), in a string.
  *
  * @example
  * ```ts
  * import { redact } from "./logger.ts";
- * redact("nothing secret here");
+ * if (redact("at https://u:pw@h:9200") !== "at https://***@h:9200") throw new Error();
  * ```
  */
 export function redact(text: string): string {
-  let out = text;
-  for (const secret of secrets) {
+  let out = maskUserinfo(text);
+  // Longest first: a secret that contains another is masked whole.
+  longestFirst ??= [...secrets].sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   return out;

@@ -12,3 +12,4 @@
  */
 export * from "./logger.ts";
 export * from "./sinks.ts";
+export * from "./url.ts";

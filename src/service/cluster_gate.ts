@@ -12,7 +12,7 @@
  * @module
  */
 import { statusOf } from "../errors/mod.ts";
-import { describeFailure } from "../es/mod.ts";
+import { describeFailure, isAuthFailure } from "../es/mod.ts";
 import { backoffDelay, sleep } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 
@@ -184,7 +184,11 @@ export class ClusterGate {
         break;
       }
       try {
-        await this.#probe();
+        // A refusal of the credentials (401/403) is an answer: the cluster is up, and the loops'
+        // own backoff of refused requests takes over (not "unreachable" forever).
+        await this.#probe().catch((failure) => {
+          if (!isAuthFailure(failure)) throw failure;
+        });
         const release = outage.release;
         delete outage.released;
         release?.();

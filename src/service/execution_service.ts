@@ -10,7 +10,6 @@
  */
 import type { Config } from "../config/mod.ts";
 import { classifyError, errorMessage } from "../errors/mod.ts";
-import { isAuthFailure } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -71,8 +70,6 @@ export class ExecutionService {
   readonly #waiting = new Map<string, string>();
   /** Set by {@linkcode ExecutionService.shutdown}: no job starts afterwards. */
   #stopping = false;
-  /** A runner's lock refused with 401/403 (the service's credentials): the next round fails. */
-  #denied: unknown;
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
@@ -108,10 +105,6 @@ export class ExecutionService {
 
   /** One polling round over the lanes served. */
   async round(): Promise<void> {
-    // A refused lock fails the round once, so that the loop backs off instead of retrying it.
-    const denied = this.#denied;
-    this.#denied = undefined;
-    if (denied !== undefined) throw denied;
     if (this.#lanes.length === 0) return;
     const { config, connectors } = this.#deps;
     if (!ownsAnyConnector(config)) return;
@@ -155,12 +148,15 @@ export class ExecutionService {
         try {
           await runner.run();
         } catch (error) {
-          if (isAuthFailure(error)) this.#denied ??= error;
-          else this.#deps.logger.error(`Job runner ${job.id} crashed: ${String(error)}`);
+          this.#deps.logger.error(`Job runner ${job.id} crashed: ${String(error)}`);
         } finally {
           this.#running.delete(job.id);
         }
       });
+      // A lock refused with 401/403 (the service's credentials) fails the round: the loop backs
+      // off instead of trying the next job, and the next round, with the same refused write.
+      const refused = await runner.lockRefusal;
+      if (refused !== undefined) throw refused;
     }
     // Jobs no longer pending are forgotten (only a complete listing tells which).
     if (lane === "access_control" && complete) {

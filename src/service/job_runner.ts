@@ -299,6 +299,7 @@ export class JobRunner {
   readonly #deps: JobRunnerDeps;
   readonly #controller = new AbortController();
   readonly #logger: Logger;
+  readonly #lockRefusal = Promise.withResolvers<unknown>();
 
   constructor(job: SyncJob, deps: JobRunnerDeps) {
     this.job = job;
@@ -365,14 +366,20 @@ export class JobRunner {
   }
 
   /**
-   * Locks the lane, claims the job, runs it and records the end. Throws only when the lock is
-   * refused with 401/403 (the service's own credentials: every job would fail the same way).
+   * Resolves once the lane lock was tried: with the 401/403 that refused it (the service's own
+   * credentials, so every job would fail the same way: the caller backs off), else undefined.
    */
+  get lockRefusal(): Promise<unknown> {
+    return this.#lockRefusal.promise;
+  }
+
+  /** Locks the lane, claims the job, runs it and records the end. Never throws. */
   async run(): Promise<JobRunOutcome> {
     const { durableConnectors, durableJobs, hostname } = this.#deps;
     const log = this.#logger;
     const jobType = this.job.doc.job_type ?? "full";
     let start;
+    let refusal: unknown;
     try {
       // Failed without a lock, so the connector stays `needs_configuration` for Kibana's flow.
       const current = await durableConnectors.get(this.connectorId);
@@ -382,9 +389,13 @@ export class JobRunner {
       }
       start = await durableConnectors.startSync(this.connectorId, jobType);
     } catch (error) {
-      if (isAuthFailure(error)) throw error;
-      log.warning(`Cannot start job ${this.jobId}: ${redact(errorMessage(error))}`);
+      // Refused credentials are reported once by the caller's backoff, not per job and round.
+      if (isAuthFailure(error)) refusal = error;
+      else log.warning(`Cannot start job ${this.jobId}: ${redact(errorMessage(error))}`);
       return "skipped";
+    } finally {
+      // Whatever the path: the caller waits for it.
+      this.#lockRefusal.resolve(refusal);
     }
     if (!start.locked) {
       log.debug(`Job ${this.jobId} not started: the connector's lane is ${start.reason}`);
@@ -515,7 +526,7 @@ export class JobRunner {
         log.info(`Job ${job.id} stopped: ${reason.message}`);
       } else {
         status = "error";
-        error = this.#errorText(job, reason);
+        error = this.#errorText(reason);
         log.error(`Job ${job.id} failed: ${error}`);
       }
     } finally {
@@ -536,14 +547,17 @@ export class JobRunner {
     return status;
   }
 
-  #errorText(job: SyncJob, error: unknown): string {
+  #errorText(error: unknown): string {
     // Elasticsearch's own reason (action, index, privilege, or "api key is expired"), and which
     // credential it refused; the content client carries the connector's own api_key, if any.
-    const text = isAuthFailure(error)
-      ? `${
-        describeAuthFailure(error, credentialsOf(this.#deps.contentClient))
-      } while syncing into ${job.doc.connector.index_name}`
-      : errorMessage(error);
+    if (isAuthFailure(error)) {
+      return redact(
+        `Cannot sync connector ${this.connectorId}: ${
+          describeAuthFailure(error, credentialsOf(this.#deps.contentClient))
+        }`,
+      );
+    }
+    const text = errorMessage(error);
     // Every job error names its connector (a user reading one job list sees several).
     return redact(
       text.includes(this.connectorId) ? text : `Cannot sync connector ${this.connectorId}: ${text}`,

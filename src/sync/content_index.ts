@@ -20,6 +20,7 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { FatalError, statusOf } from "../errors/mod.ts";
+import { clientLogger, deniedSentence } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { SYNC_JOB_STAMP_FIELD } from "./document.ts";
 
@@ -184,8 +185,15 @@ async function ensureStampMapping(client: Client, name: string, indices: string[
   });
 }
 
+/** Per client, the pipelines whose check was refused and already warned about. */
+const warnedPipelines = new WeakMap<Client, Set<string>>();
+
 /**
- * Whether an ingest pipeline exists (`GET _ingest/pipeline/<name>`).
+ * Whether an ingest pipeline exists (`GET _ingest/pipeline/<name>`). That request needs the
+ * cluster privilege `read_pipeline`, which Elastic's documented connector privileges do not
+ * include: when it is refused (403) the answer is `true`, with one warning (per client and
+ * pipeline) naming the privilege, and the bulk requests send the pipeline; should it not exist,
+ * the bulk sink resends those documents without it (see `BulkSink`).
  *
  * @example
  * ```ts ignore
@@ -198,6 +206,38 @@ export async function pipelineExists(client: Client, name: string): Promise<bool
     return Object.hasOwn(found, name);
   } catch (error) {
     if (statusOf(error) === 404) return false;
-    throw error;
+    if (statusOf(error) !== 403) throw error;
+    const warned = warnedPipelines.get(client) ?? new Set<string>();
+    warnedPipelines.set(client, warned);
+    const logger = clientLogger(client);
+    const text = deniedSentence(
+      `check that ingest pipeline ${name} exists`,
+      error,
+      "read_pipeline",
+      "sending it with the documents anyway (resent without it if it does not exist)",
+    );
+    if (warned.has(name)) logger.debug(text);
+    else logger.warning(text);
+    warned.add(name);
+    return true;
   }
+}
+
+/** What Elasticsearch answers per item when the `pipeline` of a bulk request does not exist. */
+const MISSING_PIPELINE = /pipeline with id \[[^\]]*\] does not exist/;
+
+/**
+ * True for a bulk item refused because the request's ingest pipeline does not exist.
+ *
+ * @example
+ * ```ts
+ * import { isMissingPipelineItem } from "./content_index.ts";
+ * const item = { status: 400, error: { type: "illegal_argument_exception", reason: "pipeline with id [p] does not exist" } };
+ * if (!isMissingPipelineItem(item) || isMissingPipelineItem({ status: 429 })) throw new Error();
+ * ```
+ */
+export function isMissingPipelineItem(
+  item: { status?: number; error?: { type?: string; reason?: string } },
+): boolean {
+  return item.status === 400 && MISSING_PIPELINE.test(item.error?.reason ?? "");
 }

@@ -11,7 +11,7 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../../config/mod.ts";
 import { errorMessage, FatalError } from "../../errors/mod.ts";
-import { redact } from "../../log/mod.ts";
+import { displayUrl, redact } from "../../log/mod.ts";
 import type { ClusterInfo } from "../../es/mod.ts";
 import { AdminRepository, ConnectorRepository, isNotFound, laneOf } from "../../protocol/mod.ts";
 import type { Connector, JobStatus, SyncJobDoc } from "../../protocol/mod.ts";
@@ -23,6 +23,7 @@ import { formatCount } from "../progress.ts";
 import type { CommandEnv } from "./_env.ts";
 import { booleanFlag, type CommandSpec, JSON_FLAG, type ParsedCommand } from "./_flags.ts";
 import { formatFields, formatTable } from "./_output.ts";
+import { checkPrivileges, type PrivilegeReport, privilegeSentences } from "./_privileges.ts";
 
 /** Exit code of `status` when a connector is in `error` or a running job stopped heartbeating. */
 export const STATUS_EXIT_UNHEALTHY = 3;
@@ -136,6 +137,8 @@ export interface StatusReport {
   };
   /** Why the exit code is not 0, one sentence each. */
   problems: string[];
+  /** The configured credentials' privileges (`_has_privileges`); absent when not read. */
+  privileges?: PrivilegeReport;
   exit_code: number;
 }
 
@@ -250,28 +253,6 @@ export function serviceState(
 export function oneLine(text: string, width: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 3))}...` : flat;
-}
-
-/**
- * A URL without user name and password (they must not reach the terminal).
- *
- * @example
- * ```ts
- * import { displayUrl } from "./status.ts";
- * if (displayUrl("https://elastic:s3cret@es.example.com:9243/") !== "https://es.example.com:9243") {
- *   throw new Error();
- * }
- * ```
- */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString().replace(/\/$/, "");
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
 }
 
 /** A job as read by `status` (its configuration snapshot is never fetched). */
@@ -623,6 +604,8 @@ export function formatStatusText(report: StatusReport, configFile: string): stri
       );
     }
   }
+  const access = report.privileges && privilegeSentences(report.privileges);
+  if (access?.problem || access?.note) out.push("", `Privileges: ${access.problem ?? access.note}`);
   out.push("", summaryLine(report.summary));
   return out.join("\n");
 }
@@ -745,7 +728,17 @@ export async function statusCommand(env: CommandEnv, parsed: ParsedCommand): Pro
     readSystemIndices(client),
     readConnectors(env, all),
   ]);
-  const { running, pending } = await readJobs(client, connectors.map((c) => c.id));
+  const [{ running, pending }, privileges] = await Promise.all([
+    readJobs(client, connectors.map((c) => c.id)),
+    // A check that fails says so; it never hides the rest of the screen.
+    checkPrivileges(client, connectors.map((c) => c.doc.index_name ?? "")).catch((error) => ({
+      checked: false,
+      credentials: "",
+      skipped: redact(errorMessage(error)),
+      missing: [],
+      can_write: true,
+    })),
+  ]);
   const report = buildStatusReport({
     url: env.host,
     cluster,
@@ -758,6 +751,13 @@ export async function statusCommand(env: CommandEnv, parsed: ParsedCommand): Pro
     service: config.service,
     now: new Date(),
   });
+  report.privileges = privileges;
+  const problem = privilegeSentences(privileges).problem;
+  if (problem) {
+    report.problems.push(problem);
+    report.exit_code = STATUS_EXIT_UNHEALTHY;
+    report.summary.healthy = false;
+  }
   if (json) env.printJson(report);
   else env.print(formatStatusText(report, config.file));
   return report.exit_code;

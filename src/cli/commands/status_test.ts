@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import { displayUrl } from "../../log/mod.ts";
 import type { Connector } from "../../protocol/mod.ts";
 import {
   ageSeconds,
   buildStatusReport,
-  displayUrl,
   formatDuration,
   formatStatusText,
   oneLine,
@@ -227,4 +227,32 @@ Deno.test("formatStatusText: rows, missing connectors, no configuration values",
   assert.match(text, /Not found in \.elastic-connectors .*my\.yml.*: ghost/);
   assert.doesNotMatch(text, /s3cret-value|pw-in-url/);
   assert.equal(summaryLine(report.summary), text.split("\n").at(-1));
+});
+
+Deno.test("formatStatusText: a privilege problem is one line before the summary", () => {
+  const report = buildStatusReport(input({ connectors: [connector("c1", { last_seen: ago(5) })] }));
+  report.privileges = {
+    checked: true,
+    credentials: "user reader (elasticsearch.username)",
+    missing: ["index privilege write on .elastic-connectors"],
+    can_write: false,
+  };
+  const text = formatStatusText(report, "my.yml");
+  assert.match(
+    text,
+    /^Privileges: the service cannot write its system indices as user reader \(elasticsearch\.username\): it lacks index privilege write on \.elastic-connectors$/m,
+  );
+  assert.equal(summaryLine(report.summary), text.split("\n").at(-1));
+  report.privileges = {
+    checked: true,
+    credentials: "user bot (elasticsearch.username)",
+    missing: ["cluster privilege manage_connector"],
+    can_write: true,
+  };
+  assert.match(
+    formatStatusText(report, "my.yml"),
+    /^Privileges: user bot \(elasticsearch\.username\) lacks privileges Elastic documents for a connector service: cluster privilege manage_connector$/m,
+  );
+  report.privileges = { checked: false, credentials: "", missing: [], can_write: true };
+  assert.doesNotMatch(formatStatusText(report, "my.yml"), /Privileges:/);
 });
