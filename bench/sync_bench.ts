@@ -3,13 +3,16 @@
  * Sync engine benchmark: a full sync of N synthetic documents through `runContentSync` (the real
  * engine, default `elasticsearch.bulk` settings) against a real Elasticsearch, then raw bulk
  * loads of the same documents with no framework (a few chunk sizes and concurrencies, the best
- * one reported), in the same run. Each load runs in its own subprocess, which reports its docs/s
- * and its peak RSS (`VmHWM`).
+ * one reported), in the same run; and the same sync through a sandboxed copy of the benchmark's
+ * source (served over loopback http, pinned by integrity, run in a Worker with no permissions as
+ * a URL-loaded source is). Each load runs in its own subprocess, which reports its docs/s and its
+ * peak RSS (`VmHWM`).
  *
  * ```sh
  * deno task bench                       # 100k documents; ES_URL or the local stack
  * deno task bench --docs 1000000
  * deno task bench --docs 20000 --raw 500x2,1000x4   # raw configurations: <docs per request>x<requests in flight>
+ * deno task bench --skip-sandboxed     # without the sandboxed-source runs
  * ```
  *
  * @module
@@ -26,6 +29,8 @@ import { createEsClient } from "../src/es/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
 import type { SyncJob } from "../src/protocol/types.ts";
 import type { DataSource, DataSourceClass, DocItem } from "../src/source/types.ts";
+import { createSource, SourceRegistry } from "../src/source/mod.ts";
+import { integrityOf } from "../src/source/sandbox/mod.ts";
 import { CONTENT_INDEX_MAPPINGS } from "../src/sync/content_index.ts";
 import { createLimiter, emptyStats, runContentSync } from "../src/sync/mod.ts";
 
@@ -78,6 +83,41 @@ export function syntheticDoc(i: number): Record<string, unknown> & { _id: string
 
 async function* syntheticDocs(count: number): AsyncGenerator<DocItem> {
   for (let i = 0; i < count; i++) yield syntheticDoc(i);
+}
+
+/** The same generator as a source module of its own, for the sandboxed runs. */
+function syntheticSourceModule(): string {
+  return `const WORDS = ${JSON.stringify(WORDS)};
+${syntheticDoc.toString()}
+export class SyntheticDataSource {
+  static getDefaultConfiguration() { return { docs: { label: "Documents", type: "int", value: 0 } }; }
+  constructor(configuration) { this.docs = Number(configuration.docs.value); }
+  async ping() {}
+  async *getDocs() { for (let i = 0; i < this.docs; i++) yield syntheticDoc(i); }
+}
+`;
+}
+
+/** A sandboxed copy of the benchmark's source: served over loopback http, pinned, no grants. */
+async function sandboxedSource(docs: number, logger: ReturnType<typeof createLogger>) {
+  const text = syntheticSourceModule();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(text, { headers: { "content-type": "application/javascript" } }),
+  );
+  const integrity = await integrityOf(new TextEncoder().encode(text), "sha256");
+  const fqn = `http://127.0.0.1:${server.addr.port}/synthetic.js:SyntheticDataSource`;
+  const registry = new SourceRegistry({ bench: fqn }, {
+    baseDir: "/",
+    grants: { bench: { net: [], read: [], env: [], integrity } },
+  });
+  const sourceClass = await registry.load("bench");
+  const source = createSource(sourceClass, { docs: { value: docs } }, {
+    logger,
+    maxFileSize: 10485760,
+    signal: new AbortController().signal,
+  });
+  return { source, sourceClass, close: () => Promise.all([source.close?.(), server.shutdown()]) };
 }
 
 function peakRssBytes(): number {
@@ -133,6 +173,7 @@ async function childSync(
   index: string,
   docs: number,
   bulk: Partial<BulkConfig>,
+  sandboxed = false,
 ): Promise<ChildReport> {
   const client = clientFor(url);
   const rss = sampler();
@@ -168,15 +209,19 @@ async function childSync(
       worker_hostname: "bench",
     },
   };
-  const source: DataSource = { ping: () => Promise.resolve(), getDocs: () => syntheticDocs(docs) };
-  const sourceClass = { getDefaultConfiguration: () => ({}) } as unknown as DataSourceClass;
   const logger = createLogger({
     level: "WARNING",
     sink: (r) => {
       if (!r.message.includes("does not exist")) console.error(r.level, r.message);
     },
   });
+  // A sandboxed run pays for its worker and module load inside the measured time.
   const started = performance.now();
+  const sandbox = sandboxed ? await sandboxedSource(docs, logger) : undefined;
+  const source: DataSource = sandbox?.source ??
+    { ping: () => Promise.resolve(), getDocs: () => syntheticDocs(docs) };
+  const sourceClass = sandbox?.sourceClass ??
+    { getDefaultConfiguration: () => ({}) } as unknown as DataSourceClass;
   const result = await runContentSync({
     job,
     source,
@@ -188,6 +233,7 @@ async function childSync(
     signal: new AbortController().signal,
     stats: emptyStats(),
   });
+  await sandbox?.close();
   const seconds = (performance.now() - started) / 1000;
   await client.close();
   if (result.totalDocumentCount !== docs) {
@@ -277,6 +323,9 @@ async function runChild(args: string[], v8Flags?: string): Promise<ChildReport> 
     args: [
       "run",
       "-A",
+      // As `deno task start` runs: no lockfile writes, Workers with permissions of their own.
+      "--no-lock",
+      "--unstable-worker-options",
       ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
       new URL(import.meta.url).pathname,
       "--child",
@@ -326,6 +375,8 @@ async function main(): Promise<void> {
       calibrate: { type: "string" },
       "v8-flags": { type: "string" },
       "skip-matched": { type: "boolean" },
+      "skip-sandboxed": { type: "boolean" },
+      sandboxed: { type: "boolean" },
       rounds: { type: "string" },
     },
   });
@@ -340,7 +391,7 @@ async function main(): Promise<void> {
     }
     if (values["max-concurrency"]) bulk.max_concurrency = Number(values["max-concurrency"]);
     const report = values.child === "sync"
-      ? await childSync(url, index, docs, bulk)
+      ? await childSync(url, index, docs, bulk, values.sandboxed === true)
       : await childRaw(
         url,
         index,
@@ -410,6 +461,7 @@ async function main(): Promise<void> {
     // each side keeps its best full-size run.
     const rounds = Number(values.rounds ?? (docs >= 1_000_000 ? 1 : DEFAULT_ROUNDS));
     const syncRuns: ChildReport[] = [];
+    const sandboxedRuns: ChildReport[] = [];
     const matchedRuns: ChildReport[] = [];
     const rawRuns: ChildReport[] = calibrateDocs === docs ? [best.report] : [];
     for (let round = 1; round <= rounds; round++) {
@@ -420,6 +472,15 @@ async function main(): Promise<void> {
           rate(sync)
         } in ${sync.seconds.toFixed(1)} s, peak RSS ${mib(sync.peakRss)}`,
       );
+      if (!values["skip-sandboxed"]) {
+        const boxed = await run(`sync-sandboxed-${round}`, ["sync", "--sandboxed"]);
+        sandboxedRuns.push(boxed);
+        console.log(
+          `sync, sandboxed copy of the source (loopback http, a Worker without permissions): ${
+            rate(boxed)
+          } in ${boxed.seconds.toFixed(1)} s, peak RSS ${mib(boxed.peakRss)}`,
+        );
+      }
       const rawRun = await raw(best.config, docs);
       rawRuns.push(rawRun);
       console.log(`raw bulk, ${bestLabel}, all documents: ${rate(rawRun)}`);
@@ -456,6 +517,17 @@ async function main(): Promise<void> {
     console.log(
       `sync peak RSS (default settings): ${mib(peak)} (target < 200 MiB at 1M documents)`,
     );
+    if (sandboxedRuns.length > 0) {
+      const boxed = fastest(sandboxedRuns);
+      const boxedPeak = Math.max(...sandboxedRuns.map((r) => r.peakRss));
+      console.log(
+        `sandboxed / plain sync: ${rate(boxed)} vs ${rate(sync)}, ${
+          (boxed.docsPerSecond / sync.docsPerSecond * 100).toFixed(1)
+        }% (target > 90%); peak RSS ${mib(boxedPeak)} vs ${mib(peak)}, ${
+          ((boxedPeak - peak) / 1048576).toFixed(1)
+        } MiB more (target < 20 MiB)`,
+      );
+    }
   } finally {
     for (const index of created) await client.indices.delete({ index, ignore_unavailable: true });
     await client.close();

@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task compile`: a standalone `elastic-ingest` executable (`deno compile`) with the
- * permission flags of `deno task start` baked in. The shipped sources and the `dir` sample folder
- * are embedded.
+ * permission flags of `deno task start` baked in, and `--no-prompt --unstable-worker-options`
+ * (sandboxed sources). The shipped sources and the `dir` sample folder are embedded, with the npm
+ * packages at the versions of deno.lock.
  *
  * `deno compile` needs Deno's `denort` runtime for the target: Deno downloads it from its own
  * release servers, or takes the file `DENORT_BIN` points to (the `denort` of the same Deno
@@ -17,6 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { SANDBOX_RUNTIME_FLAGS } from "../src/source/sandbox/support.ts";
 import {
   absolute,
   DENO_JSON,
@@ -96,7 +98,9 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  const flags = await startPermissionFlags();
+  // The runtime flags sandboxed sources need are baked in too (not --no-lock: the build itself
+  // resolves npm packages from deno.lock, and an executable reads no lockfile).
+  const flags = [...SANDBOX_RUNTIME_FLAGS, ...await startPermissionFlags()];
   const entry = await writeBuildEntry(DIST_DIR);
   let result;
   try {

@@ -1,9 +1,11 @@
 /**
  * Every way of naming a source module in `sources:`, loaded in a fresh `deno run` with explicit
  * permission flags (so that refusals can be tested): a path relative to the config directory,
- * an absolute path, a `file:` URL, an `https:` module from a local TLS server (its CA given with
- * `--cert`), an `http:` module from 127.0.0.1, and an `npm:` package that exports no source
- * class. Each failure must be one line naming the service type, the FQN and what is wrong.
+ * an absolute path, a `file:` URL (those run in the service), an `https:` module from a local TLS
+ * server (its CA given with `--cert`), an `http:` module from 127.0.0.1, and an `npm:` package
+ * that exports no source class (those run sandboxed: `--unstable-worker-options`, and the service
+ * fetches a URL module itself first, so it needs `--allow-net` to its host). Each failure must be
+ * one line naming the service type, the FQN and what is wrong.
  *
  * The subprocesses use a temporary copy of deno.lock (`--lock=`): a dynamic `npm:` or remote
  * import adds entries to the lockfile, and the repository's must stay untouched.
@@ -17,6 +19,8 @@ import { REPO_ROOT, runDeno } from "./_helpers.ts";
 
 const FIXTURES = `${REPO_ROOT}tests/fixtures/source_loading`;
 const LOADER = `${FIXTURES}/load.ts`;
+/** What a process needs to run sandboxed sources. */
+const SANDBOX = ["--unstable-worker-options"];
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 interface LoadResult {
@@ -257,34 +261,40 @@ Deno.test({
       const url = (tag: string) => `https://${host}/${tag}-${crypto.randomUUID()}/source.ts`;
       const cert = `--cert=${tls.ca}`;
       const allow = `--allow-import=${host}`;
-      const ok = await load([cert, allow], `${url("ok")}:RemoteSource`);
+      const net = `--allow-net=${host}`;
+      const ok = await load([...SANDBOX, cert, allow, net], `${url("ok")}:RemoteSource`);
       assert.equal(ok.ok, true, JSON.stringify(ok));
       assert.equal(ok.name, "RemoteSource");
       assert.deepEqual(ok.fields, ["endpoint"]);
       assert.equal(ok.features?.incremental_sync?.enabled, true);
       // DENO_CERT works as well as --cert.
-      const viaEnv = await load([allow], `${url("env")}:RemoteSource`, {
+      const viaEnv = await load([...SANDBOX, allow, net], `${url("env")}:RemoteSource`, {
         env: { DENO_CERT: tls.ca },
       });
       assert.equal(viaEnv.ok, true, JSON.stringify(viaEnv));
       const refused = `${url("refused")}:RemoteSource`;
+      // The sandbox may import from the module's host only if the service itself may.
       assertFailure(
-        await load([cert], refused),
-        `Cannot load source "custom" from ${refused}: permission to import from ${host} refused (run with --allow-import=${host})`,
+        await load([...SANDBOX, cert, net], refused),
+        `Cannot load source "custom" from ${refused}: its grant includes import access to ${host}, which the service itself lacks (run with --allow-import=${host})`,
+      );
+      assertFailure(
+        await load([...SANDBOX, cert, allow], refused),
+        `Cannot load source "custom" from ${refused}: network access to ${host} refused (run with --allow-net=${host})`,
       );
       const untrusted = url("untrusted");
       assertFailure(
-        await load([allow], `${untrusted}:RemoteSource`),
+        await load([...SANDBOX, allow, net], `${untrusted}:RemoteSource`),
         `Cannot load source "custom" from ${untrusted}:RemoteSource: cannot fetch module ${untrusted}: its server's TLS certificate is not trusted (UnknownIssuer); pass its CA with --cert=<ca.pem> or DENO_CERT`,
       );
       const missing = `https://${host}/missing.ts`;
       assertFailure(
-        await load([cert, allow], `${missing}:RemoteSource`),
+        await load([...SANDBOX, cert, allow, net], `${missing}:RemoteSource`),
         `Cannot load source "custom" from ${missing}:RemoteSource: module not found: ${missing}`,
       );
       const notClass = `${url("notclass")}:notAClass`;
       assertFailure(
-        await load([cert, allow], notClass),
+        await load([...SANDBOX, cert, allow, net], notClass),
         `Cannot load source "custom" from ${notClass}: export "notAClass" is not a class (it is a string)`,
       );
     } finally {
@@ -295,17 +305,40 @@ Deno.test({
 });
 
 Deno.test({
-  name: "http: module from 127.0.0.1 (Deno imports plain http too, with --allow-import)",
+  name: "http: module from 127.0.0.1 (plain http only from loopback), sandboxed",
   ...opts,
   fn: async () => {
     const { server, host } = moduleServer();
     try {
       const fqn = `http://${host}/plain-${crypto.randomUUID()}/source.ts:RemoteSource`;
-      const ok = await load([`--allow-import=${host}`], fqn);
+      const flags = [`--allow-import=${host}`, `--allow-net=${host}`];
+      const ok = await load([...SANDBOX, ...flags], fqn);
       assert.equal(ok.ok, true, JSON.stringify(ok));
       assertFailure(
-        await load([], fqn),
-        `Cannot load source "custom" from ${fqn}: permission to import from ${host} refused (run with --allow-import=${host})`,
+        await load(SANDBOX, fqn),
+        `Cannot load source "custom" from ${fqn}: network access to ${host} refused (run with --allow-net=${host})`,
+      );
+      // Without Deno's worker options a sandbox cannot be made: refused, never run unsandboxed
+      // (-A: the service reads its own command line; narrower flags: Deno itself stops it).
+      assertFailure(
+        await load(["-A"], fqn),
+        /^Cannot load source "custom" from .*: it runs sandboxed, which needs Deno's --unstable-worker-options flag/,
+      );
+      const stopped = await runDeno([
+        "run",
+        "--no-lock",
+        ...flags,
+        LOADER,
+        FIXTURES,
+        "custom",
+        fqn,
+      ]);
+      assert.equal(stopped.code, 70, stopped.stderr);
+      assert.match(stopped.stderr, /The `--unstable-worker-options` flag must be provided/);
+      const elsewhere = "http://sources.example.invalid/source.ts:RemoteSource";
+      assertFailure(
+        await load([...SANDBOX, ...flags], elsewhere),
+        `Cannot load source "custom" from ${elsewhere}: plain http: is allowed from loopback hosts only (localhost, 127.0.0.1, [::1]); serve sources.example.invalid over https:`,
       );
     } finally {
       await server.shutdown();
@@ -319,15 +352,15 @@ Deno.test({
   fn: async () => {
     // The loader imports it dynamically; nothing is added to deno.json.
     assertFailure(
-      await load([], "npm:is-number@7.0.0:default", { type: "isnum" }),
+      await load(SANDBOX, "npm:is-number@7.0.0:default", { type: "isnum" }),
       'Cannot load source "isnum" from npm:is-number@7.0.0:default: export "default" is not a data source class: it lacks static getDefaultConfiguration(), getDocs(), ping()',
     );
     assertFailure(
-      await load([], "npm:is-number@7.0.0:IsNumber", { type: "isnum" }),
+      await load(SANDBOX, "npm:is-number@7.0.0:IsNumber", { type: "isnum" }),
       /^Cannot load source "isnum" from npm:is-number@7\.0\.0:IsNumber: module has no export "IsNumber" \(exports: default\)$/,
     );
     assertFailure(
-      await load([], "npm:is-number@7.0.1:default", { type: "isnum" }),
+      await load(SANDBOX, "npm:is-number@7.0.1:default", { type: "isnum" }),
       `Cannot load source "isnum" from npm:is-number@7.0.1:default: cannot load npm module npm:is-number@7.0.1: Could not find npm package 'is-number' matching '7.0.1'.`,
     );
     // With --frozen the lockfile must already list the package.
@@ -338,6 +371,7 @@ Deno.test({
         "run",
         "--no-check",
         "--frozen",
+        ...SANDBOX,
         `--lock=${frozenDir}/deno.lock`,
         LOADER,
         FIXTURES,

@@ -16,6 +16,7 @@ import type { ConnectorDoc } from "../protocol/types.ts";
 import { nextScheduledRun } from "../service/scheduling_service.ts";
 import { findOwnedConnectors, ownsAnyConnector } from "../service/owned_connectors.ts";
 import { SourceRegistry } from "../source/mod.ts";
+import { describeGrant } from "../source/sandbox/mod.ts";
 import { permissionFlagsFor } from "../source/permissions.ts";
 import type { CliContext } from "./main.ts";
 import { formatTable } from "./commands/_output.ts";
@@ -75,7 +76,7 @@ export function connectorRow(id: string, doc: ConnectorDoc, now = new Date()): s
 /**
  * What `--action list` says of a source without running its module's code: `built-in`, the
  * module file found (or not) for paths, the specifier for remote and package modules (those
- * load when a service action starts).
+ * load when a service action starts) and what their sandbox grants them.
  *
  * @example
  * ```ts
@@ -85,13 +86,21 @@ export function connectorRow(id: string, doc: ConnectorDoc, now = new Date()): s
  * const registry = new SourceRegistry({ ...DEFAULT_SOURCES, x: "./nowhere.ts:X" }, { baseDir: "/nonexistent" });
  * if (await sourceStatus(registry, "dir") !== "built-in") throw new Error();
  * if (await sourceStatus(registry, "x") !== "module not found: /nonexistent/nowhere.ts") throw new Error();
+ * const remote = new SourceRegistry({ r: "npm:@acme/src@1.0.0:S" }, { baseDir: "/" });
+ * const text = await sourceStatus(remote, "r");
+ * if (!text.startsWith("npm:@acme/src@1.0.0, sandboxed: net the service's hosts; read none; env none")) throw new Error(text);
  * ```
  */
 export async function sourceStatus(registry: SourceRegistry, serviceType: string): Promise<string> {
   if (registry.isBuiltin(serviceType)) return "built-in";
   const specifier = registry.specifier(serviceType);
   if (specifier === undefined) return "expected MODULE:ClassName";
-  if (!specifier.startsWith("file:")) return `${specifier}, loaded when the service starts`;
+  if (!specifier.startsWith("file:")) {
+    const sandbox = registry.isSandboxed(serviceType)
+      ? `${describeGrant(specifier, registry.grant(serviceType))}; `
+      : "";
+    return `${specifier}, ${sandbox}loaded when the service starts`;
+  }
   const path = fromFileUrl(specifier);
   try {
     const info = await Deno.stat(path);

@@ -7,17 +7,27 @@
  */
 import { ConfigError } from "../errors/mod.ts";
 import { parseLogLevel, registerSecret } from "../log/mod.ts";
+import {
+  parseSourceEntry,
+  SOURCE_ENTRY_KEYS,
+  SourceEntryError,
+  type SourceGrant,
+} from "../source/sandbox/grants.ts";
 import type { KeyPath, Locator } from "./_locate.ts";
 import { childNames, CONFIG_KEYS, ELASTIC_ONLY_KEYS, keySpec, RENAMED_KEYS } from "./_schema.ts";
 import type { KeySpec } from "./_schema.ts";
 
 const PLACEHOLDER = "changeme";
 
-/** Where messages point: the file, positions of key paths, and the warnings collected. */
+/**
+ * Where messages point: the file, positions of key paths, and the warnings collected; the
+ * grants of extended `sources:` entries are collected too.
+ */
 export interface CheckContext {
   file: string;
   where: Locator;
   warnings: string[];
+  sourceGrants?: Record<string, SourceGrant>;
 }
 
 /** True for a mapping (not null, not a list). */
@@ -181,6 +191,7 @@ export function checkValue(
     }
     case "map": {
       if (!isPlainObject(value)) throw expected("a mapping");
+      if (spec.path === "sources") return checkSources(value, path, ctx);
       for (const [k, v] of Object.entries(value)) {
         const entryAt = ctx.file + (ctx.where([...path, k]) || ctx.where(path));
         if (typeof v !== "string") {
@@ -196,6 +207,60 @@ export function checkValue(
       if (!Array.isArray(value)) throw expected("a list");
       return value;
   }
+}
+
+/**
+ * Checks the `sources:` map: each entry `MODULE:ClassName` (Elastic's form) or a mapping with
+ * `module` and the grants of a sandboxed source (`net`, `read`, `env`, `import`, `integrity`);
+ * returns service type → FQN and records the grants in `ctx.sourceGrants`.
+ *
+ * @example
+ * ```ts
+ * import { checkSources } from "./_check.ts";
+ * const ctx = { file: "c.yml", where: () => ":3:7", warnings: [] };
+ * const fqns = checkSources({ r: { module: "https://s.example/m.ts:S", env: ["TOKEN"] } }, ["sources"], ctx);
+ * if (fqns.r !== "https://s.example/m.ts:S" || (ctx as { sourceGrants?: Record<string, { env: string[] }> }).sourceGrants?.r?.env[0] !== "TOKEN") throw new Error();
+ * ```
+ */
+export function checkSources(
+  value: Record<string, unknown>,
+  path: KeyPath,
+  ctx: CheckContext,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [type, entry] of Object.entries(value)) {
+    const at = (below: KeyPath, key = false) =>
+      ctx.file + (ctx.where([...path, type, ...below], key) || ctx.where([...path, type]));
+    const name = label([...path, type]);
+    const module = isPlainObject(entry) ? entry.module : entry;
+    if (typeof module === "string" && module.trim() === PLACEHOLDER) {
+      throw fail(
+        at(isPlainObject(entry) ? ["module"] : []),
+        `${name} is still the placeholder "${PLACEHOLDER}"`,
+      );
+    }
+    if (typeof entry !== "string" && !isPlainObject(entry)) {
+      throw fail(at([]), `${name} must be a string, got ${describe(entry)}`);
+    }
+    for (const key of isPlainObject(entry) ? Object.keys(entry) : []) {
+      if (SOURCE_ENTRY_KEYS.includes(key)) continue;
+      const close = SOURCE_ENTRY_KEYS.find((known) => editDistance(key, known) <= 2);
+      const hint = close
+        ? `; did you mean ${name}.${close}?`
+        : ` (${SOURCE_ENTRY_KEYS.join(", ")})`;
+      throw fail(at([key], true), `unknown key ${name}.${key}${hint}`);
+    }
+    try {
+      const { fqn, grant } = parseSourceEntry(entry);
+      out[type] = fqn;
+      if (grant) (ctx.sourceGrants ??= {})[type] = grant;
+    } catch (error) {
+      if (!(error instanceof SourceEntryError)) throw error;
+      const full = label([...path, type, ...error.path]);
+      throw fail(at(error.path), `${full} ${error.message}`);
+    }
+  }
+  return out;
 }
 
 /**

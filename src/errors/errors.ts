@@ -11,6 +11,19 @@
 export type ErrorKind = "fatal" | "retriable" | "skippable";
 
 /**
+ * Whether a value is an {@linkcode ErrorKind}.
+ *
+ * @example
+ * ```ts
+ * import { isErrorKind } from "./errors.ts";
+ * if (!isErrorKind("skippable") || isErrorKind("oops")) throw new Error();
+ * ```
+ */
+export function isErrorKind(value: unknown): value is ErrorKind {
+  return value === "fatal" || value === "retriable" || value === "skippable";
+}
+
+/**
  * Base class of the project's own errors.
  *
  * @example
@@ -117,21 +130,32 @@ const RETRIABLE_CODES = new Set([
 ]);
 
 /**
- * Decides the kind of any thrown value: the project's errors carry it; Elasticsearch client
- * errors are retriable on connection failures, timeouts, 429 and 5xx; everything else is fatal.
+ * Decides the kind of any thrown value: the project's errors carry it, and so does any error
+ * with a `kind` property of `"fatal"`, `"retriable"` or `"skippable"` (a source built against
+ * another copy of the SDK, an error rebuilt from a sandbox); Elasticsearch client errors and
+ * Deno's `ConnectionRefused`/`TimedOut` (matched by name too) are retriable on connection
+ * failures, timeouts, 429 and 5xx; everything else is fatal.
  *
  * @example
  * ```ts
  * import { classifyError } from "./errors.ts";
  * if (classifyError(new Error("boom")) !== "fatal") throw new Error();
+ * const foreign = Object.assign(new Error("later"), { kind: "retriable" });
+ * if (classifyError(foreign) !== "retriable") throw new Error();
  * ```
  */
 export function classifyError(error: unknown): ErrorKind {
   if (error instanceof ConnectorsError) return error.kind;
+  // A source built against another copy of the SDK (or run in a sandbox) has other classes.
+  const kind = typeof error === "object" && error !== null
+    ? (error as { kind?: unknown }).kind
+    : undefined;
+  if (isErrorKind(kind)) return kind;
   if (!(error instanceof Error)) return "fatal";
   const name = error.name;
   if (
-    name === "ConnectionError" || name === "TimeoutError" || name === "NoLivingConnectionsError"
+    name === "ConnectionError" || name === "TimeoutError" || name === "NoLivingConnectionsError" ||
+    name === "ConnectionRefused" || name === "TimedOut"
   ) {
     return "retriable";
   }
@@ -181,4 +205,76 @@ export function errorMessage(error: unknown): string {
     return `${error.name}: ${text}`;
   }
   return String(error);
+}
+
+/**
+ * An error as plain data, for crossing a thread or process boundary (a sandboxed source's
+ * worker): `kind` only when the error declared one (the taxonomy's classes, or a `kind`
+ * property), plus what {@linkcode classifyError} and {@linkcode statusOf} look at.
+ */
+export interface SerializedError {
+  kind?: ErrorKind;
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  statusCode?: number;
+}
+
+/**
+ * The plain-data form of any thrown value (see {@linkcode SerializedError}).
+ *
+ * @example
+ * ```ts
+ * import { serializeError, SkippableError } from "./errors.ts";
+ * const data = serializeError(new SkippableError("bad file"));
+ * if (data.kind !== "skippable" || data.name !== "SkippableError") throw new Error();
+ * if (serializeError("text").message !== "text") throw new Error();
+ * ```
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (typeof error !== "object" || error === null) return { name: "Error", message: String(error) };
+  const e = error as Record<string, unknown> & { meta?: { statusCode?: unknown } };
+  const out: SerializedError = {
+    name: typeof e.name === "string" ? e.name : "Error",
+    message: typeof e.message === "string" ? e.message : String(error),
+  };
+  if (typeof e.stack === "string") out.stack = e.stack;
+  if (isErrorKind(e.kind)) out.kind = e.kind;
+  if (typeof e.code === "string") out.code = e.code;
+  const status = statusOf(error);
+  if (status !== undefined) out.statusCode = status;
+  return out;
+}
+
+/**
+ * Rebuilds an error from its plain-data form: a {@linkcode FatalError},
+ * {@linkcode RetriableError} or {@linkcode SkippableError} when it declared a kind (so that
+ * `instanceof` checks and {@linkcode classifyError} answer as for the original), else an `Error`;
+ * the name, message, stack, `code` and `statusCode` are kept.
+ *
+ * @example
+ * ```ts
+ * import { classifyError, deserializeError, SkippableError } from "./errors.ts";
+ * const error = deserializeError({ kind: "skippable", name: "BadFile", message: "x" });
+ * if (!(error instanceof SkippableError) || error.name !== "BadFile") throw new Error();
+ * const refused = deserializeError({ name: "ConnectionRefused", message: "down" });
+ * if (classifyError(refused) !== "retriable") throw new Error();
+ * ```
+ */
+export function deserializeError(data: SerializedError): Error {
+  const Class = data.kind === "fatal"
+    ? FatalError
+    : data.kind === "retriable"
+    ? RetriableError
+    : data.kind === "skippable"
+    ? SkippableError
+    : undefined;
+  const error: Error = Class ? new Class(data.message) : new Error(data.message);
+  error.name = data.name;
+  if (data.stack !== undefined) error.stack = data.stack;
+  const extra = error as Error & { code?: string; statusCode?: number };
+  if (data.code !== undefined) extra.code = data.code;
+  if (data.statusCode !== undefined) extra.statusCode = data.statusCode;
+  return error;
 }

@@ -43,3 +43,4 @@ export * from "./items.ts";
 export * from "./permission_hint.ts";
 export * from "./source_registry.ts";
 export * from "./worker_pool.ts";
+export type { SourceGrant, SpawnSandbox } from "./sandbox/mod.ts";

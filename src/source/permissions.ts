@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import { DEFAULT_SOURCES } from "../config/mod.ts";
+import { importHosts, SANDBOX_RUNTIME_FLAGS, sourceGrantOf } from "./sandbox/mod.ts";
 
 export { describePermissionError, permissionHint } from "./permission_hint.ts";
 export type { PermissionHint } from "./permission_hint.ts";
@@ -56,8 +57,11 @@ function flag(name: string, values: Iterable<string>): string[] {
  * pool's entry point) and the folder of every local source module (plus `options.read`),
  * `--allow-env` for the variables the service and the config file read, `--allow-sys=hostname`
  * (jobs record the worker's host name) and `--allow-import` for the hosts of `https:`/`http:`
- * source modules. `npm:` sources need no flag. A source reaching a host or path not listed here
- * fails with Deno's permission error turned into a message naming the flag to add.
+ * source modules. Sandboxed sources (URL, `npm:`, `jsr:` modules) add the hosts, paths and
+ * import hosts their entries grant (a worker cannot get more than the service has), their
+ * module's host to `--allow-net` (the service fetches the module before it runs), and
+ * `--unstable-worker-options --no-prompt` in front. A source reaching a host or path not listed
+ * here fails with Deno's permission error turned into a message naming the flag to add.
  *
  * @example
  * ```ts
@@ -69,8 +73,10 @@ function flag(name: string, values: Iterable<string>): string[] {
  *   { env: () => undefined },
  * );
  * const flags = permissionFlagsFor(config);
- * if (!flags.includes("--allow-net=es.example.test:9243")) throw new Error(flags.join(" "));
+ * // The service fetches the sandboxed module itself (mods.example.test:443) before it runs.
+ * if (!flags.includes("--allow-net=es.example.test:9243,mods.example.test:443")) throw new Error(flags.join(" "));
  * if (!flags.includes("--allow-import=mods.example.test")) throw new Error(flags.join(" "));
+ * if (flags[0] !== "--unstable-worker-options") throw new Error(flags.join(" "));
  * ```
  */
 export function permissionFlagsFor(config: Config, options: PermissionOptions = {}): string[] {
@@ -86,18 +92,24 @@ export function permissionFlagsFor(config: Config, options: PermissionOptions = 
   const configDir = hasFile ? config.file.slice(0, config.file.lastIndexOf("/")) || "/" : undefined;
 
   const imports: string[] = [];
+  let sandboxed = false;
   for (const [type, fqn] of Object.entries(config.sources)) {
     const at = fqn.lastIndexOf(":");
     const module = at > 0 ? fqn.slice(0, at) : fqn;
-    if (/^https?:/.test(module)) {
-      try {
-        imports.push(new URL(module).host);
-      } catch {
-        // A malformed URL fails at load time with its own message.
+    if (/^(https?|npm|jsr):/.test(module)) {
+      sandboxed = true;
+      const grant = sourceGrantOf(config.sources, type);
+      imports.push(...importHosts(module, grant));
+      net.push(...(grant?.net ?? []));
+      read.push(...(grant?.read ?? []));
+      // The service fetches a URL module itself before its sandbox imports it.
+      if (/^https?:/.test(module)) {
+        const host = hostPort(module);
+        if (host) net.push(host);
       }
       continue;
     }
-    if (/^(npm|jsr|node):/.test(module) || DEFAULT_SOURCES[type] === fqn) continue;
+    if (/^node:/.test(module) || DEFAULT_SOURCES[type] === fqn) continue;
     const base = module.startsWith("/") || module.startsWith("file:")
       ? undefined
       : configDir ?? (() => {
@@ -119,6 +131,7 @@ export function permissionFlagsFor(config: Config, options: PermissionOptions = 
   }
 
   return [
+    ...(sandboxed ? SANDBOX_RUNTIME_FLAGS : []),
     ...flag("net", net),
     ...flag("read", read),
     ...ENV_AND_SYS_FLAGS,

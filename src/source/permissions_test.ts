@@ -43,7 +43,10 @@ Deno.test("ES host with default ports, CA file, module hosts and folders", () =>
     read: ["/data/docs"],
   });
   assert.deepEqual(flags, [
-    "--allow-net=db.example.test:27017,es.example.test:443",
+    // Sandboxed sources (https:, http:, npm:) need these two; the service fetches URL modules.
+    "--unstable-worker-options",
+    "--no-prompt",
+    "--allow-net=127.0.0.1:8000,db.example.test:27017,es.example.test:443,mods.example.test:8443",
     `--allow-read=${
       [
         "/data/docs",
@@ -60,6 +63,34 @@ Deno.test("ES host with default ports, CA file, module hosts and folders", () =>
     "--allow-sys=hostname,osRelease,uid",
     "--allow-import=127.0.0.1:8000,mods.example.test:8443",
   ]);
+});
+
+Deno.test("sandboxed grants widen the flags: the worker can only get what the service has", () => {
+  const text = [
+    "sources:",
+    "  remote:",
+    "    module: https://mods.example.test/mod.ts:Remote",
+    "    net: [api.example.test:443]",
+    "    read: [/srv/remote-data]",
+    "    env: [REMOTE_TOKEN]",
+    "    import: [jsr.io, mods.example.test]",
+    "  pkg:",
+    "    module: npm:@acme/source@1.0.0:Source",
+    "    net: []",
+    "    read: [/srv/pkg]",
+    "  registry: jsr:@acme/source@1.0.0:Source",
+  ].join("\n");
+  const flags = permissionFlagsFor(configOf(text));
+  assert.deepEqual(flags.slice(0, 2), ["--unstable-worker-options", "--no-prompt"]);
+  assert.ok(
+    flags.includes("--allow-net=api.example.test:443,localhost:9200,mods.example.test:443"),
+    flags.join(" "),
+  );
+  const read = flags.find((f) => f.startsWith("--allow-read="))!.split("=")[1]!.split(",");
+  assert.ok(read.includes("/srv/remote-data") && read.includes("/srv/pkg"), read.join());
+  assert.ok(flags.includes("--allow-import=jsr.io,mods.example.test"), flags.join(" "));
+  // Only local sources: no sandbox flags.
+  assert.equal(permissionFlagsFor(configOf("")).includes("--unstable-worker-options"), false);
 });
 
 Deno.test("permission refusals name the exact flag", () => {

@@ -1,7 +1,9 @@
 /**
  * Loading source classes by their FQN (`MODULE:ClassName`): a path relative to the config file,
- * an absolute path, a `file:`, `https:` (or `http:`) URL, an `npm:` or `jsr:` specifier.
- * Modules are imported lazily, once each; every failure is a one-line {@linkcode SourceLoadError}.
+ * an absolute path, a `file:`, `https:` (or loopback `http:`) URL, an `npm:` or `jsr:` specifier.
+ * Paths and `file:` modules are imported into the service; URL, `npm:` and `jsr:` modules run
+ * sandboxed (`./sandbox/`), with only what their `sources:` entry grants. Modules load lazily,
+ * once each; every failure is a one-line {@linkcode SourceLoadError}.
  *
  * @module
  */
@@ -11,6 +13,14 @@ import type { Logger } from "../log/mod.ts";
 import { nullLogger } from "../log/mod.ts";
 import { builtinSourceModule, type SourceModuleLoader } from "./builtin_sources.ts";
 import { permissionHint } from "./permission_hint.ts";
+import {
+  isSandboxedSpecifier,
+  loadSandboxedSource,
+  SandboxLoadError,
+  type SourceGrant,
+  sourceGrantOf,
+  type SpawnSandbox,
+} from "./sandbox/mod.ts";
 import type { DataSourceClass } from "./types.ts";
 
 /** The repository root: the base of the shipped {@linkcode DEFAULT_SOURCES} paths. */
@@ -208,6 +218,15 @@ export interface SourceRegistryOptions {
   baseDir: string | URL;
   /** Debug lines about loading. */
   logger?: Logger;
+  /**
+   * Grants of sandboxed sources by service type; default: those the config parser attached to
+   * the `sources` map (its extended entries).
+   */
+  grants?: Record<string, SourceGrant>;
+  /** Starts sandbox workers (tests); default: real Workers. */
+  spawnSandbox?: SpawnSandbox;
+  /** Checks that the process can run sandboxes (tests); default: `sandboxSupportProblem`. */
+  sandboxSupport?: () => string | undefined;
 }
 
 /**
@@ -231,11 +250,16 @@ export class SourceRegistry {
   readonly #baseDir: string | URL;
   readonly #logger: Logger;
   readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+  readonly #sandboxed = new Map<string, Promise<DataSourceClass>>();
+  readonly #given: Record<string, string>;
+  readonly #options: SourceRegistryOptions;
 
   constructor(sources: Record<string, string>, options: SourceRegistryOptions) {
     this.#sources = { ...sources };
     this.#baseDir = options.baseDir;
     this.#logger = options.logger ?? nullLogger;
+    this.#options = options;
+    this.#given = sources; // the config parser attached the grants to this very object
   }
 
   /** The configured service types, sorted. */
@@ -256,6 +280,22 @@ export class SourceRegistry {
     const fqn = this.fqn(serviceType);
     return fqn !== undefined && Object.hasOwn(DEFAULT_SOURCES, serviceType) &&
       DEFAULT_SOURCES[serviceType] === fqn;
+  }
+
+  /**
+   * Whether a service type's source runs sandboxed: its module is a URL, `npm:` or `jsr:`
+   * specifier (paths, `file:` URLs and the shipped sources run in the service).
+   */
+  isSandboxed(serviceType: string): boolean {
+    const specifier = this.specifier(serviceType);
+    return specifier !== undefined && !this.isBuiltin(serviceType) &&
+      isSandboxedSpecifier(specifier);
+  }
+
+  /** The grant of a sandboxed service type's extended `sources:` entry (undefined: plain form). */
+  grant(serviceType: string): SourceGrant | undefined {
+    if (!Object.hasOwn(this.#sources, serviceType)) return undefined;
+    return this.#options.grants?.[serviceType] ?? sourceGrantOf(this.#given, serviceType);
   }
 
   /**
@@ -289,6 +329,9 @@ export class SourceRegistry {
     if (!parsed || specifier === undefined) {
       throw new SourceLoadError(serviceType, fqn, "expected MODULE:ClassName");
     }
+    if (this.isSandboxed(serviceType)) {
+      return this.#loadSandboxed(serviceType, fqn, parsed.exportName, specifier);
+    }
     // Single-file builds register the shipped modules: their paths do not exist beside a bundle.
     const builtin = this.isBuiltin(serviceType) ? builtinSourceModule(parsed.module) : undefined;
     const namespace = await this.#import(serviceType, fqn, specifier, builtin);
@@ -304,6 +347,31 @@ export class SourceRegistry {
     const problem = sourceClassProblem(value, parsed.exportName);
     if (problem) throw new SourceLoadError(serviceType, fqn, problem);
     return value as DataSourceClass;
+  }
+
+  /** Loads a sandboxed source (once per type; a failure is retried on the next call). */
+  #loadSandboxed(type: string, fqn: string, exportName: string, specifier: string) {
+    const cached = this.#sandboxed.get(type);
+    if (cached) return cached;
+    const grant = this.grant(type);
+    const { spawnSandbox: spawn, sandboxSupport: support } = this.#options;
+    const pending = loadSandboxedSource({
+      serviceType: type,
+      exportName,
+      specifier,
+      logger: this.#logger,
+      importProblem,
+      classProblem: sourceClassProblem,
+      ...(grant ? { grant } : {}),
+      ...(spawn ? { spawn } : {}),
+      ...(support ? { support } : {}),
+    }).catch((error) => {
+      this.#sandboxed.delete(type);
+      if (!(error instanceof SandboxLoadError)) throw error;
+      throw new SourceLoadError(type, fqn, error.message, { cause: error.cause });
+    });
+    this.#sandboxed.set(type, pending);
+    return pending;
   }
 
   #import(

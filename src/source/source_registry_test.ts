@@ -255,3 +255,45 @@ Deno.test("isBuiltin: a shipped service type with its shipped FQN only", () => {
   assert.equal(registry.isBuiltin("mydir"), false);
   assert.equal(registry.isBuiltin("nope"), false);
 });
+
+Deno.test("isSandboxed: URL, npm: and jsr: modules run sandboxed; paths, file: and built-ins do not", () => {
+  const registry = new SourceRegistry({
+    ...DEFAULT_SOURCES,
+    path: "./mine.ts:Mine",
+    file: "file:///srv/mine.ts:Mine",
+    https: "https://sources.example/m.ts:M",
+    http: "http://127.0.0.1:8000/m.ts:M",
+    npm: "npm:@acme/src@1.0.0:Src",
+    jsr: "jsr:@acme/src@1.0.0:Src",
+  }, { baseDir: "/etc/connectors", grants: { npm: { read: ["/srv"], env: [] } } });
+  for (const type of ["dir", "mongodb", "s3", "path", "file"]) {
+    assert.equal(registry.isSandboxed(type), false, type);
+  }
+  for (const type of ["https", "http", "npm", "jsr"]) {
+    assert.equal(registry.isSandboxed(type), true, type);
+  }
+  assert.deepEqual(registry.grant("npm")?.read, ["/srv"]);
+  assert.equal(registry.grant("https"), undefined);
+});
+
+Deno.test("a sandboxed source is refused when the process cannot make a sandbox", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response("export class M {}", { headers: { "content-type": "application/javascript" } }),
+  );
+  try {
+    const fqn = `http://127.0.0.1:${server.addr.port}/m.js:M`;
+    const registry = new SourceRegistry({ remote: fqn }, {
+      baseDir: "/",
+      sandboxSupport: () => "it runs sandboxed, which needs Deno's --unstable-worker-options flag",
+    });
+    const error = await loadError(registry, "remote");
+    assert.equal(
+      error.message,
+      `Cannot load source "remote" from ${fqn}: it runs sandboxed, which needs Deno's --unstable-worker-options flag`,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
