@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { serviceTypeProblems } from "../config/mod.ts";
 import { createEsClient, describeFailure } from "../es/mod.ts";
+import { displayUrl } from "../log/mod.ts";
 import { ConnectorRepository } from "../protocol/mod.ts";
 import { CONNECTORS_INDEX } from "../protocol/types.ts";
 import type { ConnectorDoc } from "../protocol/types.ts";
@@ -161,7 +162,7 @@ export async function listAction({ config, print, logger }: CliContext): Promise
     }
   } catch (error) {
     print(
-      `Connectors: cannot reach Elasticsearch at ${config.elasticsearch.host} (${
+      `Connectors: cannot reach Elasticsearch at ${displayUrl(config.elasticsearch.host)} (${
         describeFailure(error)
       })`,
     );

@@ -88,6 +88,11 @@ export function permissionFlagsFor(config: Config, options: PermissionOptions = 
   const hasFile = config.file.startsWith("/");
   if (hasFile) read.push(config.file);
   if (config.elasticsearch.ca_certs) read.push(config.elasticsearch.ca_certs);
+  // Secret files are read when the config loads.
+  for (const file of [config.elasticsearch.password_file, config.elasticsearch.api_key_file]) {
+    if (file) read.push(file);
+  }
+  for (const entry of config.connectors) if (entry.api_key_file) read.push(entry.api_key_file);
   read.push(pathOf(new URL("src", REPOSITORY)), pathOf(new URL("sources", REPOSITORY)));
   const configDir = hasFile ? config.file.slice(0, config.file.lastIndexOf("/")) || "/" : undefined;
 
