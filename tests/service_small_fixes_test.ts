@@ -51,6 +51,8 @@ Deno.test("a second SIGTERM marks the running job suspended and releases the lan
   await waitFor(async () => (await kibana.getJob(jobId))?.status === "in_progress", {
     message: "job in progress",
   });
+  // Claimed is not enough: under load the checks before the sync may still be running.
+  await service.waitForOutput(/Executing full sync into/, { timeoutMs: 30_000 });
   // The source now hangs without listening to the abort: the graceful path needs 5 s or more.
   await new Promise((r) => setTimeout(r, 500));
   service.kill("SIGTERM");
@@ -84,6 +86,8 @@ Deno.test("one SIGTERM and a sync that never stops: the job is still marked susp
   await waitFor(async () => (await kibana.getJob(jobId))?.status === "in_progress", {
     message: "job in progress",
   });
+  // Claimed is not enough: under load the checks before the sync may still be running.
+  await service.waitForOutput(/Executing full sync into/, { timeoutMs: 30_000 });
   await new Promise((r) => setTimeout(r, 500));
   const signalled = Date.now();
   service.kill("SIGTERM");
