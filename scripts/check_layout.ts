@@ -39,7 +39,7 @@ export function isProductFile(path: string): boolean {
  * @example
  * ```ts
  * import { importViolations } from "./check_layout.ts";
- * const graph = new Map([
+ * const graph = new Map<string, Set<string>>([
  *   ["sources/a/mod.ts", new Set(["src/source/mod.ts", "src/errors/errors.ts"])],
  *   ["src/sync/x.ts", new Set(["src/es/_retry.ts"])],
  *   ["src/es/_retry.ts", new Set()],
@@ -76,7 +76,7 @@ function isTestOrFixture(path: string): boolean {
  * @example
  * ```ts
  * import { importCycles } from "./check_layout.ts";
- * const graph = new Map([
+ * const graph = new Map<string, Set<string>>([
  *   ["src/a.ts", new Set(["src/b.ts"])],
  *   ["src/b.ts", new Set(["src/a.ts"])],
  *   ["src/c.ts", new Set(["src/a.ts"])],
