@@ -32,7 +32,8 @@ import type { DataSource, DataSourceClass, DocItem } from "../src/source/types.t
 import { createSource, SourceRegistry } from "../src/source/mod.ts";
 import { integrityOf } from "../src/source/sandbox/mod.ts";
 import { CONTENT_INDEX_MAPPINGS } from "../src/sync/content_index.ts";
-import { createLimiter, emptyStats, runContentSync } from "../src/sync/mod.ts";
+import { emptyStats, runContentSync } from "../src/sync/mod.ts";
+import { createLimiter } from "../src/async/mod.ts";
 
 /** Documents of a default run. */
 const DEFAULT_DOCS = 100_000;

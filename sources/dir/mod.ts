@@ -35,12 +35,12 @@
  *
  * @module
  */
-import { FatalError } from "../../src/errors/mod.ts";
 import {
   BaseDataSource,
   ConfigurationValidationError,
   decodeUtf8,
   encodeBase64,
+  FatalError,
   looksBinary,
   permissionHint,
 } from "../../src/source/mod.ts";

@@ -3,9 +3,7 @@
  *
  * @module
  */
-import { FatalError, RetriableError } from "../../src/errors/mod.ts";
-import { redact } from "../../src/log/mod.ts";
-import { permissionHint } from "../../src/source/mod.ts";
+import { FatalError, permissionHint, redact, RetriableError } from "../../src/source/mod.ts";
 
 /** TLS verification failures Node reports through `error.code`. */
 const CERT_CODES = new Set([

@@ -43,8 +43,6 @@ import {
   type MongoClientOptions,
   Timestamp,
 } from "mongodb";
-import { FatalError, SkippableError } from "../../src/errors/mod.ts";
-import { registerSecret, registerUrlSecrets } from "../../src/log/mod.ts";
 import {
   type AdvancedRuleError,
   BaseDataSource,
@@ -52,8 +50,12 @@ import {
   ConfigurationValidationError,
   type DocItem,
   type Document,
+  FatalError,
   type Filtering,
   type IncrementalItem,
+  registerSecret,
+  registerUrlSecrets,
+  SkippableError,
   type SourceFeatures,
 } from "../../src/source/mod.ts";
 import {

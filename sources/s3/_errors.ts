@@ -3,9 +3,13 @@
  *
  * @module
  */
-import { FatalError, RetriableError, SkippableError } from "../../src/errors/mod.ts";
-import { redact } from "../../src/log/mod.ts";
-import { permissionHint } from "../../src/source/mod.ts";
+import {
+  FatalError,
+  permissionHint,
+  redact,
+  RetriableError,
+  SkippableError,
+} from "../../src/source/mod.ts";
 
 interface SdkError {
   name?: string;

@@ -44,21 +44,23 @@ import {
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { DEFAULT_CONCURRENT_DOWNLOADS } from "../../src/config/defaults.ts";
-import { FatalError, SkippableError } from "../../src/errors/mod.ts";
-import { displayUrl, registerSecret, registerUrlSecrets } from "../../src/log/mod.ts";
 import {
   type AdvancedRuleError,
   BaseDataSource,
   type ConfigurationSpec,
   ConfigurationValidationError,
   decodeUtf8,
+  displayUrl,
   type DocItem,
   type Document,
   encodeBase64,
+  FatalError,
   type Filtering,
   type IncrementalItem,
   type LazyDownload,
+  registerSecret,
+  registerUrlSecrets,
+  SkippableError,
   type SourceFeatures,
 } from "../../src/source/mod.ts";
 import { describeS3Error, type S3Target } from "./_errors.ts";
@@ -80,8 +82,11 @@ export const DEFAULT_S3_MAX_ATTEMPTS = 5;
 export const DEFAULT_S3_REGION = "us-east-1";
 /** Text objects up to this size carry their content inline in `text`. */
 export const DEFAULT_S3_MAX_INLINE_TEXT_BYTES = 1048576;
-/** Inline text objects fetched at once while a listing page is turned into documents. */
-export const DEFAULT_S3_TEXT_FETCH_CONCURRENCY = DEFAULT_CONCURRENT_DOWNLOADS;
+/**
+ * Inline text objects fetched at once while a listing page is turned into documents (the same
+ * number as the framework's `bulk.concurrent_downloads` default).
+ */
+export const DEFAULT_S3_TEXT_FETCH_CONCURRENCY = 10;
 /**
  * Seconds the incremental cursor is moved back from the sync's start: S3 refuses requests from
  * clocks more than 15 minutes off, and a multipart upload's LastModified is its start time.

@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { FatalError } from "../errors/mod.ts";
 import { defaultConfigurationSchema, SourceRegistry } from "../source/mod.ts";
-import type { CliContext } from "./main.ts";
+import type { CliContext } from "./context.ts";
 
 /**
  * Prints the schema of `options.serviceType`; exits 0, or throws a {@linkcode FatalError}

@@ -19,8 +19,8 @@ import { findOwnedConnectors, ownsAnyConnector } from "../service/owned_connecto
 import { SourceRegistry } from "../source/mod.ts";
 import { describeGrant } from "../source/sandbox/mod.ts";
 import { permissionFlagsFor } from "../source/permissions.ts";
-import type { CliContext } from "./main.ts";
-import { formatTable } from "./commands/_output.ts";
+import type { CliContext } from "./context.ts";
+import { formatTable } from "./output.ts";
 
 const COLUMNS = [
   "ID",

@@ -8,22 +8,16 @@ import { defaultConfig, loadConfig } from "../config/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { classifyError, ConfigError, errorMessage, FatalError, UsageError } from "../errors/mod.ts";
 import { SERVICE_VERSION } from "../es/mod.ts";
-import type { Logger, LogSink } from "../log/mod.ts";
+import type { LogSink } from "../log/mod.ts";
 import { createLogger, ecsSink, redact, stderrWriter, textSink } from "../log/mod.ts";
 import { parseCliArgs, USAGE } from "./args.ts";
 import type { CliOptions } from "./args.ts";
 import { configAction } from "./config.ts";
 import { listAction } from "./list.ts";
+import type { CliContext } from "./context.ts";
 import { pollAction } from "./poll.ts";
 
-/** What every action receives. */
-export interface CliContext {
-  options: CliOptions;
-  config: Config;
-  logger: Logger;
-  /** Writes command output (stdout). */
-  print: (text: string) => void;
-}
+export type { CliContext } from "./context.ts";
 
 const encoder = new TextEncoder();
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { FORCED_SHUTDOWN_MS, runService } from "../service/mod.ts";
-import type { CliContext } from "./main.ts";
+import type { CliContext } from "./context.ts";
 import { checkServiceStartup } from "./startup.ts";
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import type { KeyPath, Locator } from "./_locate.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "./types.ts";
 
 interface Locations {
   where: Locator;

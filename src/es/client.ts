@@ -13,7 +13,7 @@ import { classifyError, ConfigError, statusOf } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { nullLogger, registerSecret, registerUrlSecrets } from "../log/mod.ts";
 import { describeCredentials, esReason, normalizeApiKey } from "./auth.ts";
-import { backoffDelay, sleep } from "./retry.ts";
+import { backoffDelay, sleep } from "../async/mod.ts";
 import { isTlsTrustFailure } from "./tls.ts";
 
 export { Client, errors };

@@ -1,10 +1,11 @@
 /**
- * Elasticsearch access: the configured client, retries and the preflight.
+ * Elasticsearch access: the configured client (with its retries), credentials and the preflight.
+ * The backoff and sleep of the retry loops live in `src/async/`.
  *
  * @example
  * ```ts
- * import { backoffDelay } from "./mod.ts";
- * backoffDelay(0, { initial: 1, multiplier: 2 });
+ * import { decodeApiKey } from "./mod.ts";
+ * if (decodeApiKey(btoa("abc:def"))?.id !== "abc") throw new Error();
  * ```
  *
  * @module
@@ -12,5 +13,4 @@
 export * from "./auth.ts";
 export * from "./client.ts";
 export * from "./preflight.ts";
-export * from "./retry.ts";
 export * from "./tls.ts";

@@ -22,7 +22,7 @@ import {
   normalizeApiKey,
 } from "./auth.ts";
 import { credentialsOf, describeFailure } from "./client.ts";
-import { backoffDelay, sleep } from "./retry.ts";
+import { backoffDelay, sleep } from "../async/mod.ts";
 import {
   httpsUrl,
   isTlsTrustFailure,

@@ -11,9 +11,9 @@
  *
  * @module
  */
+import { backoffDelay, sleep } from "../async/mod.ts";
 import { statusOf } from "../errors/mod.ts";
 import { describeFailure, isAuthFailure } from "../es/mod.ts";
-import { backoffDelay, sleep } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 
 /** Longest wait between two probes of an unreachable cluster, in seconds. */

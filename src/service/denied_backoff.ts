@@ -10,8 +10,8 @@
  *
  * @module
  */
+import { backoffDelay } from "../async/mod.ts";
 import { describeAuthFailure } from "../es/mod.ts";
-import { backoffDelay } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 
 /** Longest wait between two rounds of a loop whose requests are denied, in seconds. */

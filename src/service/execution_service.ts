@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { createLimiter, type Limiter } from "../async/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { classifyError, errorMessage } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -26,8 +27,6 @@ import {
   LANE_JOB_TYPES,
   laneFields,
 } from "../protocol/mod.ts";
-import type { Limiter } from "../sync/mod.ts";
-import { createLimiter } from "../sync/mod.ts";
 import type { JobInterruptedError, JobRunner } from "./job_runner.ts";
 import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";
 

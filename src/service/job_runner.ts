@@ -6,10 +6,11 @@
  *
  * @module
  */
+import { raceSignal, settleWithin } from "../async/mod.ts";
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config/mod.ts";
 import { errorMessage, FatalError } from "../errors/mod.ts";
-import { credentialsOf, describeAuthFailure, isAuthFailure, raceSignal } from "../es/mod.ts";
+import { credentialsOf, describeAuthFailure, isAuthFailure } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -237,33 +238,6 @@ export function snapshotProblem(jobId: string, doc: SyncJob["doc"]): string | un
 
 /** Milliseconds a sync gets to stop after a cancel or shutdown before the job ends anyway. */
 export const STOP_GRACE_MS = 5_000;
-
-/**
- * Awaits `work`; once `signal` aborts, waits at most `graceMs` more for it to settle, then
- * rejects with the signal's reason (the work is left to finish in the background).
- */
-function settleWithin<T>(
-  work: Promise<T>,
-  signal: AbortSignal,
-  graceMs: number,
-  onLate: () => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      timer = setTimeout(() => {
-        onLate();
-        reject(signal.reason);
-      }, graceMs);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-    });
-  });
-}
 
 /**
  * The counters of a job as written to its document (volume in whole MiB).

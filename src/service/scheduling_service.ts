@@ -6,10 +6,11 @@
  *
  * @module
  */
+import { createLimiter, raceSignal } from "../async/mod.ts";
 import type { Client } from "@elastic/elasticsearch";
 import type { Config, ConnectorEntry } from "../config/mod.ts";
 import { classifyError, errorMessage, statusOf } from "../errors/mod.ts";
-import { deniedSentence, isAuthFailure, raceSignal } from "../es/mod.ts";
+import { deniedSentence, isAuthFailure } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { redact } from "../log/mod.ts";
 import type {
@@ -36,7 +37,7 @@ import {
   toSourceConfiguration,
   validateConfiguration,
 } from "../source/mod.ts";
-import { createLimiter, validateFiltering } from "../sync/mod.ts";
+import { validateFiltering } from "../sync/mod.ts";
 import { checkInChanges, deepEqual } from "./check_in.ts";
 import { readPlatinumLicenseProblem } from "./license.ts";
 import { listOwnedConnectors, ownsAnyConnector } from "./owned_connectors.ts";

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { sleep } from "../async/mod.ts";
 import { dirname } from "node:path";
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config/mod.ts";
@@ -20,7 +21,6 @@ import {
   credentialsOf,
   describeAuthFailure,
   isAuthFailure,
-  sleep,
   waitForCluster,
 } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";

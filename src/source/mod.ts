@@ -44,3 +44,7 @@ export * from "./permission_hint.ts";
 export * from "./source_registry.ts";
 export * from "./worker_pool.ts";
 export type { SourceGrant, SpawnSandbox } from "./sandbox/mod.ts";
+// What a source raises and how it keeps secrets out of messages: shipped sources import only this
+// module from `src/`.
+export { FatalError, RetriableError, SkippableError } from "../errors/mod.ts";
+export { displayUrl, type Logger, redact, registerSecret, registerUrlSecrets } from "../log/mod.ts";

@@ -11,18 +11,17 @@
  *
  * @module
  */
+import { backoffDelay, createLimiter, type Limiter, sleep } from "../async/mod.ts";
 import { Buffer } from "node:buffer";
 import type { Client } from "@elastic/elasticsearch";
 import type { BulkConfig } from "../config/mod.ts";
 import { FatalError } from "../errors/mod.ts";
-import { backoffDelay, sleep } from "../es/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { SyncStats } from "./types.ts";
 import { type BoundedQueue, QUEUE_END, QUEUE_TIMEOUT } from "./bounded_queue.ts";
 import { isMissingPipelineItem } from "./content_index.ts";
 import { SYNC_JOB_STAMP_FIELD, utf8Length } from "./document.ts";
 import type { ErrorMonitor } from "./error_monitor.ts";
-import { createLimiter, type Limiter } from "./limiter.ts";
 
 /** Bytes in a MiB. */
 export const MIB = 1024 * 1024;

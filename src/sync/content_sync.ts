@@ -9,7 +9,7 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { errorMessage, FatalError, statusOf } from "../errors/mod.ts";
-import { raceSignal } from "../es/mod.ts";
+import { createLimiter, forEachItem, type Limiter, raceSignal } from "../async/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { JobConnectorSnapshot, PipelineSettings } from "../protocol/types.ts";
 import { ACCESS_CONTROL_INDEX_PREFIX } from "../protocol/types.ts";
@@ -42,7 +42,6 @@ import {
 import { DEFAULT_DELETION_GUARD, deletionProblem } from "./deletion_guard.ts";
 import { ErrorMonitor } from "./error_monitor.ts";
 import { resolveFiltering } from "./filtering.ts";
-import { createLimiter, type Limiter } from "./limiter.ts";
 import { scanStaleDocuments } from "./stale_documents.ts";
 import { mustSyncReason } from "./sync_inputs.ts";
 import { SyncRulesEngine, validateFiltering } from "./sync_rules.ts";
@@ -60,47 +59,6 @@ function indexNameOf(connector: JobConnectorSnapshot): string {
     throw new FatalError(`Cannot run a sync for connector ${connector?.id}: it has no index_name`);
   }
   return name;
-}
-
-/**
- * Pulls every item of `iterable` into `onItem` (awaiting it only when it returns a promise),
- * giving up promptly when `signal` aborts, even while the source is stuck in `next()`. An
- * unfinished source is closed without waiting (closing a running generator queues behind it).
- */
-async function forEachItem<T>(
-  iterable: AsyncIterable<T> | Iterable<T>,
-  signal: AbortSignal,
-  onItem: (item: T) => Promise<void> | undefined,
-): Promise<void> {
-  const iterator: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in iterable
-    ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]()
-    : (iterable as Iterable<T>)[Symbol.iterator]();
-  let rejectPending: ((reason: unknown) => void) | undefined;
-  const onAbort = () => rejectPending?.(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  let finished = false;
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const next = iterator.next();
-      const step = next instanceof Promise
-        ? await new Promise<IteratorResult<T>>((resolve, reject) => {
-          rejectPending = reject;
-          next.then(resolve, reject);
-        })
-        : next;
-      rejectPending = undefined;
-      if (step.done) {
-        finished = true;
-        return;
-      }
-      const wait = onItem(step.value);
-      if (wait) await wait;
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    if (!finished) Promise.resolve(iterator.return?.()).catch(() => {});
-  }
 }
 
 /** Counts documents of an index (0 when it does not exist). */

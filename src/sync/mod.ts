@@ -35,9 +35,7 @@
  *
  * @example
  * ```ts
- * import { createLimiter, SyncRulesEngine } from "./mod.ts";
- * const limiter = createLimiter(2);
- * await limiter.run(async () => {});
+ * import { SyncRulesEngine } from "./mod.ts";
  * new SyncRulesEngine([]).shouldIngest({ id: "a" });
  * ```
  *
@@ -57,8 +55,6 @@ export {
   pipelineExists,
 } from "./content_index.ts";
 export type { ContentIndexInfo } from "./content_index.ts";
-export { createLimiter } from "./limiter.ts";
-export type { Limiter } from "./limiter.ts";
 export {
   ADVANCED_RULES_ID,
   DEFAULT_RULE_ID,

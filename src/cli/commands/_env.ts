@@ -23,9 +23,9 @@ import type { ClusterInfo } from "../../es/mod.ts";
 import { readClusterInfo } from "../../es/mod.ts";
 import { displayUrl } from "../../log/mod.ts";
 import { SourceRegistry } from "../../source/mod.ts";
-import type { CliContext } from "../main.ts";
+import type { CliContext } from "../context.ts";
 import type { Prompter } from "./_prompt.ts";
-import { toJson } from "./_output.ts";
+import { toJson } from "../output.ts";
 
 /** Retries of a management request on a passing failure (commands fail fast, the service waits). */
 export const DEFAULT_COMMAND_MAX_RETRIES = 1;

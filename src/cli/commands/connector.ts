@@ -48,7 +48,7 @@ import {
   MASK,
   maskConfiguration,
   shortDate,
-} from "./_output.ts";
+} from "../output.ts";
 
 /** Analyzer languages Kibana offers for a content index (spec §5.1); none means universal. */
 export const INDEX_LANGUAGES = [

@@ -24,7 +24,7 @@ import {
   secondsFlag,
   stringFlag,
 } from "./_flags.ts";
-import { formatFields } from "./_output.ts";
+import { formatFields } from "../output.ts";
 import { prepareConnector, writeConnector } from "./connector.ts";
 import { jobOutcomeText } from "./job.ts";
 

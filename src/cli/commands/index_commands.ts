@@ -16,7 +16,7 @@ import {
   type ParsedCommand,
   YES_FLAG,
 } from "./_flags.ts";
-import { formatTable } from "./_output.ts";
+import { formatTable } from "../output.ts";
 import { formatCount } from "../progress.ts";
 
 /** Documents deleted per bulk request by `index clean`. */

@@ -20,7 +20,7 @@ import {
   secondsFlag,
   stringFlag,
 } from "./_flags.ts";
-import { formatFields, formatTable, maskConfiguration, shortDate } from "./_output.ts";
+import { formatFields, formatTable, maskConfiguration, shortDate } from "../output.ts";
 
 /** Job types a user can start. */
 export const JOB_TYPES: readonly JobType[] = ["full", "incremental", "access_control"];

@@ -16,7 +16,7 @@
  * @module
  */
 import { UsageError } from "../../errors/mod.ts";
-import type { CliContext } from "../main.ts";
+import type { CliContext } from "../context.ts";
 import { CommandEnv } from "./_env.ts";
 import { type CommandSpec, helpText, parseCommand, type ParsedCommand } from "./_flags.ts";
 import { type Prompter, terminalPrompter } from "./_prompt.ts";

@@ -22,7 +22,7 @@ import { nextScheduledRun } from "../../service/scheduling_service.ts";
 import { formatCount } from "../progress.ts";
 import type { CommandEnv } from "./_env.ts";
 import { booleanFlag, type CommandSpec, JSON_FLAG, type ParsedCommand } from "./_flags.ts";
-import { formatFields, formatTable } from "./_output.ts";
+import { formatFields, formatTable } from "../output.ts";
 import { checkPrivileges, type PrivilegeReport, privilegeSentences } from "./_privileges.ts";
 
 /** Exit code of `status` when a connector is in `error` or a running job stopped heartbeating. */

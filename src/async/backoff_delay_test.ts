@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay, sleep } from "./retry.ts";
+import { backoffDelay } from "./backoff_delay.ts";
 
 Deno.test("backoffDelay grows exponentially with jitter and a cap", () => {
   const low = { initial: 1, multiplier: 2, random: () => 0 };
@@ -8,11 +8,4 @@ Deno.test("backoffDelay grows exponentially with jitter and a cap", () => {
   assert.equal(backoffDelay(3, low), 4000);
   assert.ok(backoffDelay(3, high) <= 8000 && backoffDelay(3, high) > 7990);
   assert.equal(backoffDelay(30, { ...high, max: 5 }), 5000);
-});
-
-Deno.test("sleep rejects when the signal aborts", async () => {
-  const controller = new AbortController();
-  const pending = sleep(60_000, controller.signal);
-  controller.abort(new Error("stop"));
-  await assert.rejects(pending, /stop/);
 });

@@ -21,7 +21,7 @@ function cellText(value: Cell): string {
  *
  * @example
  * ```ts
- * import { formatTable } from "./_output.ts";
+ * import { formatTable } from "./output.ts";
  * const text = formatTable(["ID", "Docs"], [["a", 1], ["bb", null]]);
  * if (text !== "ID  Docs\n--  ----\na   1\nbb  -") throw new Error(JSON.stringify(text));
  * ```
@@ -49,7 +49,7 @@ export function formatTable(
  *
  * @example
  * ```ts
- * import { formatFields } from "./_output.ts";
+ * import { formatFields } from "./output.ts";
  * if (formatFields([["ID", "a"], ["Status", null]]) !== "ID:      a\nStatus:  -") throw new Error();
  * ```
  */
@@ -65,7 +65,7 @@ export function formatFields(fields: readonly (readonly [string, Cell])[]): stri
  *
  * @example
  * ```ts
- * import { toJson } from "./_output.ts";
+ * import { toJson } from "./output.ts";
  * if (toJson({ a: 1 }) !== '{\n  "a": 1\n}') throw new Error();
  * ```
  */
@@ -83,7 +83,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { maskConfiguration } from "./_output.ts";
+ * import { maskConfiguration } from "./output.ts";
  * const out = maskConfiguration({ password: { sensitive: true, value: "s3cret" }, user: { value: "u" } });
  * if ((out.password as { value: string }).value !== "*****" || (out.user as { value: string }).value !== "u") {
  *   throw new Error();
@@ -109,7 +109,7 @@ export function maskConfiguration(configuration: unknown): Record<string, unknow
  *
  * @example
  * ```ts
- * import { displayValue } from "./_output.ts";
+ * import { displayValue } from "./output.ts";
  * if (displayValue(["a", "b"]) !== "a, b" || displayValue(null) !== "") throw new Error();
  * ```
  */
@@ -128,7 +128,7 @@ export function displayValue(value: unknown): string {
  *
  * @example
  * ```ts
- * import { shortDate } from "./_output.ts";
+ * import { shortDate } from "./output.ts";
  * if (shortDate("2024-05-01T10:30:00.123Z") !== "2024-05-01 10:30:00") throw new Error();
  * ```
  */
