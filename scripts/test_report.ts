@@ -238,3 +238,25 @@ export function combineResults(
 export function formatCounts(c: TestCounts): string {
   return `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 }
+
+/**
+ * The counts of several `deno test` runs added up (the runner's phases).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addCounts, formatCounts } from "./test_report.ts";
+ * const main = { passed: 900, failed: 1, skipped: 2 };
+ * const es8 = { passed: 120, failed: 0, skipped: 1 };
+ * assert.equal(formatCounts(addCounts(main, es8)), "1020 passed, 1 failed, 3 skipped");
+ * ```
+ */
+export function addCounts(...runs: readonly TestCounts[]): TestCounts {
+  const total: TestCounts = { passed: 0, failed: 0, skipped: 0 };
+  for (const run of runs) {
+    total.passed += run.passed;
+    total.failed += run.failed;
+    total.skipped += run.skipped;
+  }
+  return total;
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  addCounts,
   combineResults,
   countJunit,
   formatCounts,
@@ -105,4 +106,12 @@ Deno.test("combineResults: a run that broke before any test counts one failure",
 
 Deno.test("formatCounts: the plain closing line", () => {
   assert.equal(formatCounts({ passed: 3, failed: 0, skipped: 2 }), "3 passed, 0 failed, 2 skipped");
+});
+
+Deno.test("addCounts: the phases of a run add up into one closing line", () => {
+  const main = { passed: 10, failed: 1, skipped: 2 };
+  const es8 = { passed: 5, failed: 0, skipped: 1 };
+  assert.deepEqual(addCounts(main, es8), { passed: 15, failed: 1, skipped: 3 });
+  assert.deepEqual(addCounts(), { passed: 0, failed: 0, skipped: 0 });
+  assert.equal(formatCounts(addCounts(main)), "10 passed, 1 failed, 2 skipped");
 });

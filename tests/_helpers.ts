@@ -1,6 +1,6 @@
 /**
  * Helpers for the integration tests in tests/. Run them with `deno task test`, which starts the
- * servers and sets `ES_URL`, `MONGO_URL`, `S3_URL`, `CONNECTORS_TEST_STACK` and
+ * servers and sets `ES_URL`, `MONGO_URL`, `S3_URL`, `ES_MAJOR`, `CONNECTORS_TEST_STACK` and
  * `CONNECTORS_STACK_DIR` (see scripts/test.ts).
  *
  * @module
@@ -39,6 +39,34 @@ export function mongoUrl(): string {
 /** The S3 endpoint (`S3_URL`, e.g. `http://127.0.0.1:5000`). */
 export function s3Url(): string {
   return requiredEnv("S3_URL", "moto (S3)");
+}
+
+let majorOfNode: Promise<number> | undefined;
+
+/**
+ * The major version of the Elasticsearch node at `ES_URL` (9 or 8): `ES_MAJOR` when set (the
+ * test runner sets it per phase for the nodes it manages: 9 for the main phase, 8 for the
+ * Elasticsearch 8.19 phase), else asked once from `_nodes/_local`; `whenNoNode` when given and
+ * `ES_URL` is unset (a run with only the secure node). Tests that hold a fact of one major (the
+ * default pipeline name, a version in a log line) read it here.
+ */
+export function esMajor(whenNoNode?: number): Promise<number> {
+  const fromEnv = Number.parseInt(Deno.env.get("ES_MAJOR") ?? "", 10);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return Promise.resolve(fromEnv);
+  if (whenNoNode !== undefined && !Deno.env.get("ES_URL")) return Promise.resolve(whenNoNode);
+  majorOfNode ??= esJson<{ nodes: Record<string, { version: string }> }>(
+    "GET",
+    "_nodes/_local?filter_path=nodes.*.version",
+  ).then((response) => {
+    const version = Object.values(response.nodes ?? {})[0]?.version ?? "";
+    const major = Number.parseInt(version, 10);
+    if (!Number.isInteger(major)) throw new Error(`no version in _nodes/_local: ${version}`);
+    return major;
+  }).catch((error) => {
+    majorOfNode = undefined; // ask again next time
+    throw error;
+  });
+  return majorOfNode;
 }
 
 /**

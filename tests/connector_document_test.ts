@@ -25,6 +25,7 @@ import {
   createElasticCliConnectorDoc,
   type Doc,
   Kibana,
+  TEST_ES_MAJOR,
 } from "./fixtures/kibana.ts";
 import { startService, stopService, writeServiceConfig } from "./fixtures/protocol_setup.ts";
 import { TestDataSource } from "./fixtures/sources/test_source.ts";
@@ -144,7 +145,12 @@ Deno.test("connectorsMappings: _meta names the major's default pipeline", () => 
 
 Deno.test("newConnectorDoc has exactly the keys of Kibana's new-connector document", () => {
   const ours = JSON.parse(JSON.stringify(
-    newConnectorDoc({ name: "Docs", indexName: "search-docs", serviceType: "dir" }),
+    newConnectorDoc({
+      name: "Docs",
+      indexName: "search-docs",
+      serviceType: "dir",
+      esMajor: TEST_ES_MAJOR,
+    }),
   )) as Doc;
   const kibana = createConnectorDoc({ indexName: "search-docs", name: "Docs", serviceType: "dir" });
   assert.deepEqual(Object.keys(ours).sort(), Object.keys(kibana).sort());

@@ -80,7 +80,8 @@ Deno.test("check-in: created → needs_configuration with the schema, configured
   assert.equal((await kibana.getConnector(c!.id))?.status, "needs_configuration", "left as it was");
 
   await kibana.configureConnector(c!.id, { prefix: "good", secret: "s3cret-value-123" });
-  assert.equal((await kibana.getConnector(c!.id))?.status, "configured");
+  // A check-in may already have run since Kibana's write and validated it.
+  assert.match(String((await kibana.getConnector(c!.id))?.status), /^(configured|connected)$/);
   const connected = await waitFor(async () => {
     const doc = await kibana.getConnector(c!.id);
     return doc?.status === "connected" ? doc : undefined;

@@ -1,7 +1,8 @@
 /**
- * What the plain and the secure Elasticsearch nodes share: the pinned version and its zip
- * (downloaded once with mvn), unpacking it, the non-root system user, and one node's life cycle
- * (pid file, daemonized start, readiness, stop), parameterized by an {@link EsNodeSpec}.
+ * What the Elasticsearch nodes (the plain and the secure 9.x nodes, the 8.x node) share: the
+ * pinned versions and their zips (downloaded once with mvn), unpacking them, the non-root system
+ * user, and one node's life cycle (pid file, daemonized start, readiness, stop), parameterized
+ * by an {@link EsNodeSpec}.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import {
   forgetState,
   readState,
   type ServiceInfo,
+  type ServiceName,
   type StartedService,
   type StartOptions,
   stateDir,
@@ -38,41 +40,54 @@ import {
 
 /** The Elasticsearch version the stack runs (the `integ-test-zip` distribution). */
 export const ES_VERSION = "9.2.4";
+/**
+ * The version of the 8.x node (service `es8`): the newest 8.x `integ-test-zip` the reachable
+ * Maven serves. It runs on Java 17.
+ */
+export const ES8_VERSION = "8.19.21";
 /** The system user Elasticsearch runs as when the stack is managed by root. */
 export const ES_USER = "connectors-es";
 
-const ES_ARTIFACT = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip`;
 const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
 const ES_HEAP = "-Xms512m -Xmx512m";
 const NEEDLE = "org.elasticsearch";
 
-/** The Elasticsearch zip in the cache, downloaded with mvn when missing. */
-export async function ensureEsZip(): Promise<string> {
+/** The Maven coordinates of the `integ-test-zip` distribution of `version`. */
+export function esArtifact(version: string): string {
+  return `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${version}:zip`;
+}
+
+/** The Elasticsearch zip of `version` in the cache, downloaded with mvn when missing. */
+export async function ensureEsZip(version = ES_VERSION): Promise<string> {
   const cache = cacheDir();
-  const zip = `${cache}/elasticsearch-${ES_VERSION}.zip`;
+  const zip = `${cache}/elasticsearch-${version}.zip`;
   if (exists(zip)) return zip;
   mkdirp(cache);
   if (!which("mvn")) throw new Error("mvn is needed to download Elasticsearch");
-  log(`downloading Elasticsearch ${ES_VERSION} (${ES_ARTIFACT}) with mvn…`);
+  const artifact = esArtifact(version);
+  log(`downloading Elasticsearch ${version} (${artifact}) with mvn…`);
   const tmp = Deno.makeTempDirSync({ dir: cache, prefix: ".es-download-" });
   try {
     await runChecked("mvn", [
       "-B",
       "-q",
       `${DEPENDENCY_PLUGIN}:copy`,
-      `-Dartifact=${ES_ARTIFACT}`,
+      `-Dartifact=${artifact}`,
       `-DoutputDirectory=${tmp}`,
     ], { cwd: tmp });
-    Deno.renameSync(`${tmp}/elasticsearch-${ES_VERSION}.zip`, zip);
+    Deno.renameSync(`${tmp}/elasticsearch-${version}.zip`, zip);
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
   return zip;
 }
 
-/** Unpacks the cached zip into `esHome` (replacing what is there), bin/ made executable. */
-export async function unpackEs(esHome: string): Promise<void> {
-  const zip = await ensureEsZip();
+/**
+ * Unpacks the cached zip of `version` into `esHome` (replacing what is there), bin/ made
+ * executable.
+ */
+export async function unpackEs(esHome: string, version = ES_VERSION): Promise<void> {
+  const zip = await ensureEsZip(version);
   const parent = dirname(esHome);
   mkdirp(parent);
   log(`unpacking ${zip} into ${esHome}`);
@@ -80,7 +95,7 @@ export async function unpackEs(esHome: string): Promise<void> {
   try {
     await unzip(zip, tmp);
     if (exists(esHome)) Deno.removeSync(esHome, { recursive: true });
-    Deno.renameSync(`${tmp}/elasticsearch-${ES_VERSION}`, esHome);
+    Deno.renameSync(`${tmp}/elasticsearch-${version}`, esHome);
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
@@ -123,11 +138,18 @@ export interface EsNodePaths {
   serverLog: string;
 }
 
+/** The services that are Elasticsearch nodes. */
+export type EsService = Extract<ServiceName, "es" | "es-secure" | "es8">;
+
 /** One kind of Elasticsearch node. */
 export interface EsNodeSpec {
-  service: "es" | "es-secure";
+  service: EsService;
   /** For log lines and errors. */
   label: string;
+  /** The Elasticsearch version of its home (default {@link ES_VERSION}). */
+  version?: string;
+  /** The JDK that runs it (default: {@link findEsJavaHome}, Java >= 21). */
+  javaHome?(): string;
   scheme: "http" | "https";
   /** The unpacked home (may not exist yet). */
   homeDir(): string;
@@ -144,7 +166,7 @@ export interface EsNodeSpec {
 }
 
 /** The folders of `service`'s node in the current stack. */
-export function esNodePaths(service: EsNodeSpec["service"]): EsNodePaths {
+export function esNodePaths(service: EsService): EsNodePaths {
   const dir = `${stateDir()}/${service}`;
   return {
     dir,
@@ -224,6 +246,7 @@ export async function startEsNode(
   opts: StartOptions = {},
 ): Promise<StartedService> {
   const { service, label } = spec;
+  const version = spec.version ?? ES_VERSION;
   const timeoutMs = opts.timeoutMs ?? 240_000;
   const paths = esNodePaths(service);
   const saved = readState(service);
@@ -252,14 +275,14 @@ export async function startEsNode(
     if (await spec.healthy(url, 5)) {
       log(`adopting the running ${label} (pid ${pid}) on ${url}`);
       Deno.writeTextFileSync(paths.pidFile, `${pid}\n`);
-      writeState(service, { ...saved, pid, url, version: ES_VERSION });
+      writeState(service, { ...saved, pid, url, version });
       return { service, url, port: saved.port, pid, alreadyRunning: true };
     }
   }
   for (const pid of orphans) await stopPid(pid, NEEDLE, `a leftover ${label}`, 60_000);
 
   const esHome = await spec.ensureHome();
-  const javaHome = findEsJavaHome(`Elasticsearch ${ES_VERSION}`);
+  const javaHome = spec.javaHome?.() ?? findEsJavaHome(`Elasticsearch ${version}`);
   mkdirp(stateDir());
   for (const dir of [paths.dir, paths.data, paths.logs, paths.run]) mkdirp(dir);
   await spec.prepare?.(paths, esHome, javaHome);
@@ -271,7 +294,7 @@ export async function startEsNode(
   const port = choosePort(saved.port);
   const transportPort = choosePort(saved.transportPort, [port]);
   const url = urlOf(port);
-  writeState(service, { port, transportPort, url, version: ES_VERSION });
+  writeState(service, { port, transportPort, url, version });
 
   const esArgs = [
     `${esHome}/bin/elasticsearch`,
@@ -300,7 +323,7 @@ export async function startEsNode(
     ]
     : ["/usr/bin/env", ...envArgs, ...esArgs];
 
-  log(`starting ${label} ${ES_VERSION} on ${url} (Java: ${javaHome})`);
+  log(`starting ${label} ${version} on ${url} (Java: ${javaHome})`);
   const started = Date.now();
   const launcher = new Deno.Command("/bin/sh", {
     args: ["-c", 'exec "$@" >"$0" 2>&1 </dev/null', paths.launcherLog, ...cmd],
@@ -340,7 +363,7 @@ export async function startEsNode(
   } catch (e) {
     return await fail(e instanceof Error ? e.message : String(e));
   }
-  writeState(service, { port, transportPort, url, pid, version: ES_VERSION });
+  writeState(service, { port, transportPort, url, pid, version });
   log(`${label} is up on ${url} (pid ${pid}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return { service, url, port, pid, alreadyRunning: false };
 }

@@ -19,3 +19,13 @@ Deno.test("pickJdk: the highest feature version at or above the minimum", () => 
   assert.equal(pickJdk(jdks.filter((j) => j.major < 25))?.home, "/j/21");
   assert.equal(pickJdk([{ home: "/j/17", major: 17 }]), undefined);
 });
+
+Deno.test("pickJdk: a bounded range (the 8.19 node: Java 17 to 20)", () => {
+  const jdks = [
+    { home: "/j/25", major: 25 },
+    { home: "/j/17", major: 17 },
+    { home: "/j/21", major: 21 },
+  ];
+  assert.equal(pickJdk(jdks, 17, 20)?.home, "/j/17");
+  assert.equal(pickJdk(jdks.filter((j) => j.major !== 17), 17, 20), undefined);
+});

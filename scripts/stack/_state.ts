@@ -11,12 +11,12 @@ import { exists, home, isRoot, mkdirp, traversableByOthers, withFileLock } from 
 export const FALLBACK_ROOT = "/var/tmp/connectors-deno";
 
 /** The services the stack manages. */
-export type ServiceName = "es" | "mongo" | "s3" | "es-secure";
+export type ServiceName = "es" | "mongo" | "s3" | "es-secure" | "es8";
 /** All services, in start order. */
-export const SERVICES: readonly ServiceName[] = ["es", "mongo", "s3", "es-secure"];
+export const SERVICES: readonly ServiceName[] = ["es", "mongo", "s3", "es-secure", "es8"];
 /**
- * The services `deno task stack up all` starts: all but `es-secure`, which starts only when
- * named (its own tests need it; the rest of the suite does not).
+ * The services `deno task stack up all` starts: all but `es-secure` and `es8` (Elasticsearch
+ * 8.19), which start only when named (their own tests need them; the rest of the suite does not).
  */
 export const COMMON_SERVICES: readonly ServiceName[] = ["es", "mongo", "s3"];
 

@@ -1,21 +1,23 @@
 // deno-lint-ignore-file no-console
 /**
- * The local test servers: Elasticsearch, a TLS + security Elasticsearch node, a MongoDB
- * wire-protocol server (FerretDB) and an S3 emulator (moto). Each one is installed on first use
- * with the ordinary clients (mvn, javac, go, pip), started on a free loopback port and described
- * by a small JSON state file. One file per server (`elasticsearch.ts`,
- * `elasticsearch_secure.ts`, `ferretdb.ts`, `moto.ts`); `_process.ts` and `_state.ts` hold the
- * shared process and state helpers.
+ * The local test servers: Elasticsearch, a TLS + security Elasticsearch node, an Elasticsearch
+ * 8.19 node, a MongoDB wire-protocol server (FerretDB) and an S3 emulator (moto). Each one is
+ * installed on first use with the ordinary clients (mvn, javac, go, pip), started on a free
+ * loopback port and described by a small JSON state file. One file per server
+ * (`elasticsearch.ts`, `elasticsearch_secure.ts`, `elasticsearch8.ts`, `ferretdb.ts`,
+ * `moto.ts`); `_process.ts` and `_state.ts` hold the shared process and state helpers,
+ * `_es_node.ts` what the Elasticsearch nodes share.
  *
  * ```sh
- * deno task stack up [es|mongo|s3|es-secure|all]   # default: es; prints ES_URL=... lines
- * deno task stack down [SERVICES|all] [--clean]     # default: all; --clean drops the data
- * deno task stack restart [SERVICES|all]            # default: es; keeps data and ports
+ * deno task stack up [es|mongo|s3|es-secure|es8|all] # default: es; prints ES_URL=... lines
+ * deno task stack down [SERVICES|all] [--clean]       # default: all; --clean drops the data
+ * deno task stack restart [SERVICES|all]              # default: es; keeps data and ports
  * deno task stack status [SERVICES|all] [--json]
  * ```
  *
  * Several services: `es,mongo`. `all` is every service, except for `up` and `restart`, where it
- * is es, mongo and s3: the secure node (`es-secure`) starts only when named.
+ * is es, mongo and s3: the secure node (`es-secure`) and the 8.19 node (`es8`) start only when
+ * named.
  *
  * Directories:
  * - cache (downloads, builds): `${XDG_CACHE_HOME:-$HOME/.cache}/connectors-deno`
@@ -42,6 +44,8 @@ import {
   startElasticsearchSecure,
   stopElasticsearchSecure,
 } from "./elasticsearch_secure.ts";
+import { ES8_VERSION } from "./_es_node.ts";
+import { es8Info, startElasticsearch8, stopElasticsearch8 } from "./elasticsearch8.ts";
 import { mongoInfo, startMongo, stopMongo } from "./ferretdb.ts";
 import { s3Info, startS3, stopS3 } from "./moto.ts";
 import { exists, isAlive, log, mkdirp } from "./_process.ts";
@@ -74,8 +78,16 @@ export {
   type StopOptions,
   withStateDir,
 } from "./_state.ts";
-export { findEsJavaHome, MIN_ES_JAVA, parseJavaRelease, pickJdk } from "./_java.ts";
-export { ES_USER, ES_VERSION } from "./_es_node.ts";
+export {
+  ES8_JAVA,
+  ES9_JAVA,
+  findEsJavaHome,
+  type JavaRange,
+  MIN_ES_JAVA,
+  parseJavaRelease,
+  pickJdk,
+} from "./_java.ts";
+export { ES8_VERSION, ES_USER, ES_VERSION } from "./_es_node.ts";
 export {
   ensureElasticsearch,
   esHealthy,
@@ -92,6 +104,14 @@ export {
   startElasticsearchSecure,
   stopElasticsearchSecure,
 } from "./elasticsearch_secure.ts";
+export {
+  ensureElasticsearch8,
+  es8HomeDir,
+  es8Info,
+  es8JavaHome,
+  startElasticsearch8,
+  stopElasticsearch8,
+} from "./elasticsearch8.ts";
 export { ensureFerretDb, FERRETDB_VERSION, startMongo, stopMongo } from "./ferretdb.ts";
 export { ensureMoto, MOTO_VERSION, startS3, stopS3 } from "./moto.ts";
 
@@ -117,6 +137,8 @@ export function startService(
       return startS3(opts);
     case "es-secure":
       return startElasticsearchSecure(opts);
+    case "es8":
+      return startElasticsearch8(opts);
   }
 }
 
@@ -138,6 +160,8 @@ export function stopService(service: ServiceName, opts: StopOptions = {}): Promi
       return stopS3(opts);
     case "es-secure":
       return stopElasticsearchSecure(opts);
+    case "es8":
+      return stopElasticsearch8(opts);
   }
 }
 
@@ -165,7 +189,13 @@ export async function stopAll(opts: StopOptions = {}): Promise<void> {
 export async function stackStatus(
   services: readonly ServiceName[] = SERVICES,
 ): Promise<ServiceInfo[]> {
-  const info = { es: esInfo, mongo: mongoInfo, s3: s3Info, "es-secure": esSecureInfo };
+  const info = {
+    es: esInfo,
+    mongo: mongoInfo,
+    s3: s3Info,
+    "es-secure": esSecureInfo,
+    es8: es8Info,
+  };
   const infos: ServiceInfo[] = [];
   for (const service of services) infos.push(await info[service]());
   return infos;
@@ -177,6 +207,7 @@ export const URL_ENV: Readonly<Record<ServiceName, string>> = {
   mongo: "MONGO_URL",
   s3: "S3_URL",
   "es-secure": "ES_SECURE_URL",
+  es8: "ES8_URL",
 };
 
 /**
@@ -260,12 +291,13 @@ export async function cleanStaleRuns(): Promise<void> {
 
 const USAGE = `usage: deno task stack <command> [SERVICE[,SERVICE...]|all] [options]
 
-services: es, mongo, s3, es-secure (Elasticsearch with TLS + security)
+services: es, mongo, s3, es-secure (Elasticsearch with TLS + security),
+          es8 (Elasticsearch ${ES8_VERSION} on Java 17 to 20: ES8_JAVA_HOME or found)
 
 commands:
   up       start services (default: es; all: es,mongo,s3); prints ES_URL=..., MONGO_URL=...,
-           S3_URL=..., and for es-secure ES_SECURE_URL, ES_SECURE_CA, ES_SECURE_WRONG_CA,
-           ES_SECURE_PASSWORD
+           S3_URL=..., ES8_URL=..., and for es-secure ES_SECURE_URL, ES_SECURE_CA,
+           ES_SECURE_WRONG_CA, ES_SECURE_PASSWORD
   down     stop services (default: all); --clean also removes their data
   restart  stop and start services (default: es; all: es,mongo,s3), keeping data and ports
   status   show each service, running or not, and its URL (default: all); --json

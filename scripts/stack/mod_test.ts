@@ -16,7 +16,8 @@ const secure = (suffix: string) => ["ES", "SECURE", suffix].join("_");
 Deno.test("parseServices: defaults, all, lists, unknown names", () => {
   assert.deepEqual(parseServices(undefined, ["es"], COMMON_SERVICES), ["es"]);
   assert.deepEqual(parseServices("all", ["es"], COMMON_SERVICES), ["es", "mongo", "s3"]);
-  assert.deepEqual(parseServices("all", SERVICES), ["es", "mongo", "s3", "es-secure"]);
+  assert.deepEqual(parseServices("all", SERVICES), ["es", "mongo", "s3", "es-secure", "es8"]);
+  assert.deepEqual(parseServices("es8", ["es"], COMMON_SERVICES), ["es8"]);
   assert.deepEqual(parseServices("es-secure", ["es"]), ["es-secure"]);
   assert.deepEqual(parseServices("mongo,es-secure", ["es"]), ["mongo", "es-secure"]);
   assert.throws(() => parseServices("es,essec", ["es"]), /unknown service "essec"/);
@@ -43,6 +44,9 @@ Deno.test("serviceEnv: the URL, and for es-secure its CA files and password", ()
     },
   );
   assert.deepEqual(serviceEnv({ service: "es", url: undefined }), {});
+  assert.deepEqual(serviceEnv({ service: "es8", url: "http://127.0.0.1:3" }), {
+    [["ES8", "URL"].join("_")]: "http://127.0.0.1:3",
+  });
 });
 
 Deno.test("stackStatus: an empty stack has every service stopped, without URLs", async () => {

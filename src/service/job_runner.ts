@@ -678,6 +678,8 @@ export class JobRunner {
 
 /** `_count` of an index after a refresh; undefined when it cannot be read. */
 async function countDocuments(client: Client, index: string): Promise<number | undefined> {
+  // Without an index name these requests would address the whole cluster.
+  if (typeof index !== "string" || index === "") return undefined;
   try {
     await client.indices.refresh({ index, ignore_unavailable: true });
     const response = await client.count({ index, ignore_unavailable: true });

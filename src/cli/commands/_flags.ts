@@ -140,6 +140,22 @@ function quoted(message: string): string | undefined {
 }
 
 /**
+ * Elasticsearch's generated ids may start with `-` (`-Fq3…`): for a command that takes
+ * positionals, a token that starts with one `-`, is longer than a short flag and whose letter is
+ * no short flag of the command is an id, moved behind a `--` so that it is not read as an option.
+ */
+function idsAsPositionals(spec: CommandSpec, args: readonly string[]): string[] {
+  if (!spec.positionals?.length) return [...args];
+  const shorts = new Set(spec.flags.map((flag) => flag.short).filter(Boolean));
+  const end = args.indexOf("--");
+  const head = end === -1 ? [...args] : args.slice(0, end);
+  const tail = end === -1 ? [] : args.slice(end + 1);
+  const ids = head.filter((arg) => /^-[^-]/.test(arg) && arg.length > 2 && !shorts.has(arg[1]));
+  if (ids.length === 0) return [...args];
+  return [...head.filter((arg) => !ids.includes(arg)), "--", ...ids, ...tail];
+}
+
+/**
  * Parses the arguments of a command strictly: unknown flags, missing values, extra or missing
  * positionals, invalid choices and missing required flags are {@linkcode UsageError}s.
  *
@@ -152,6 +168,9 @@ function quoted(message: string): string | undefined {
  * ] };
  * const parsed = parseCommand(spec, ["-i", "c1", "--type=full"]);
  * if (parsed.values["connector-id"] !== "c1" || parsed.values.type !== "full") throw new Error();
+ * const show = { group: "job", name: "show", summary: "", flags: [],
+ *   positionals: [{ name: "JOB_ID", help: "" }] };
+ * if (parseCommand(show, ["-Fq3xK9"]).positionals[0] !== "-Fq3xK9") throw new Error("an id, not a flag");
  * try {
  *   parseCommand(spec, ["-i", "c1", "--bogus"]);
  *   throw new Error("expected a failure");
@@ -180,7 +199,7 @@ export function parseCommand(
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: idsAsPositionals(spec, args),
       options: parseOptions,
       strict: true,
       allowPositionals: true,
