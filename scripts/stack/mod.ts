@@ -115,6 +115,18 @@ export {
 export { ensureFerretDb, FERRETDB_VERSION, startMongo, stopMongo } from "./ferretdb.ts";
 export { ensureMoto, MOTO_VERSION, startS3, stopS3 } from "./moto.ts";
 
+/** How each service starts and stops: one entry per service, so none is forgotten. */
+const SERVICE_CONTROLS: Record<ServiceName, {
+  start(opts: StartOptions): Promise<StartedService>;
+  stop(opts: StopOptions): Promise<void>;
+}> = {
+  "es": { start: startElasticsearch, stop: stopElasticsearch },
+  "mongo": { start: startMongo, stop: stopMongo },
+  "s3": { start: startS3, stop: stopS3 },
+  "es-secure": { start: startElasticsearchSecure, stop: stopElasticsearchSecure },
+  "es8": { start: startElasticsearch8, stop: stopElasticsearch8 },
+};
+
 /**
  * Starts one service.
  *
@@ -128,18 +140,7 @@ export function startService(
   service: ServiceName,
   opts: StartOptions = {},
 ): Promise<StartedService> {
-  switch (service) {
-    case "es":
-      return startElasticsearch(opts);
-    case "mongo":
-      return startMongo(opts);
-    case "s3":
-      return startS3(opts);
-    case "es-secure":
-      return startElasticsearchSecure(opts);
-    case "es8":
-      return startElasticsearch8(opts);
-  }
+  return SERVICE_CONTROLS[service].start(opts);
 }
 
 /**
@@ -151,18 +152,7 @@ export function startService(
  * ```
  */
 export function stopService(service: ServiceName, opts: StopOptions = {}): Promise<void> {
-  switch (service) {
-    case "es":
-      return stopElasticsearch(opts);
-    case "mongo":
-      return stopMongo(opts);
-    case "s3":
-      return stopS3(opts);
-    case "es-secure":
-      return stopElasticsearchSecure(opts);
-    case "es8":
-      return stopElasticsearch8(opts);
-  }
+  return SERVICE_CONTROLS[service].stop(opts);
 }
 
 /**
